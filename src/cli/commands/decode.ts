@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+
+// Placeholder: replaced by the real command module.
+export function register(program: Command): void {
+  program.command('decode').description('(not implemented yet)').action(() => {
+    throw new Error('ctwindow decode: not implemented yet');
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * Access to ../shared (reference corpus beside the checkout). Absent in a user's fresh
+ * clone: tests that need it are skipped with a message saying so; the project's own tests
+ * use generated fixtures instead.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const candidate = process.env.CTWINDOW_SHARED ?? resolve(REPO, '..', 'shared');
+/** Absolute path of ../shared, or undefined when it is not there. */
+export const SHARED: string | undefined = existsSync(join(candidate, 'corpus', 'reference.json')) ? candidate : undefined;
+export const CORPUS = SHARED ? join(SHARED, 'corpus') : undefined;
+
+if (!SHARED) {
+  console.warn(`[ctwindow tests] ../shared not found at ${candidate}: corpus tests are skipped (set CTWINDOW_SHARED to its path).`);
+}
+
+export function loadJson<T = any>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** Runs the built CLI (`npm run build` first; `npm test` does it). */
+export function ctwindow(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 300_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+/** Debian's python3 (numpy, pydicom, msgpack), not a pyenv shim. */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
