@@ -1,0 +1,33 @@
+/**
+ * applyWindow: the pipeline's entry point. Runs the plan on the current tfjs backend.
+ * Today every backend runs applyWindowReference; a fused executor (src/windowing/gpu/) can be
+ * registered with `setWindowExecutor` and is used when it accepts the backend and plan.
+ *
+ * @example
+ *   const plan = compileWindow({ strategy: 'channelwise' });
+ *   const out = applyWindow(plan, hu, metas); // [B,H,W,3]; caller disposes (or wraps in tf.tidy)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { SliceWindowMeta, WindowPlan } from './plan.js';
+import { applyWindowReference, checkWindowInputs } from './reference.js';
+
+/** A faster implementation of the same plan semantics; returns undefined to decline. */
+export type WindowExecutor = (plan: WindowPlan, hu: tf.Tensor3D, meta: SliceWindowMeta[]) => tf.Tensor4D | undefined;
+
+const executors: { backend: string; run: WindowExecutor }[] = [];
+
+/** Register an executor for one backend name (e.g. 'webgpu'); later registrations win. */
+export function setWindowExecutor(backend: string, run: WindowExecutor): void {
+  executors.unshift({ backend, run });
+}
+
+export function applyWindow(plan: WindowPlan, hu: tf.Tensor3D, meta: SliceWindowMeta[]): tf.Tensor4D {
+  checkWindowInputs(plan, hu, meta);
+  const backend = tf.getBackend();
+  for (const e of executors) {
+    if (e.backend !== backend) continue;
+    const out = e.run(plan, hu, meta);
+    if (out) return out;
+  }
+  return applyWindowReference(plan, hu, meta);
+}
