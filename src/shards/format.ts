@@ -1,0 +1,195 @@
+/**
+ * Shard record framing and payload encoding (format version 1, see docs/shard-format.md).
+ *
+ * A shard is a sequence of frames, TFRecord style:
+ *
+ *   uint64 LE  payload length n
+ *   uint32 LE  masked crc32c of the 8 length bytes
+ *   n bytes    payload (msgpack map, fixed key order)
+ *   uint32 LE  masked crc32c of the payload
+ *
+ * mask(crc) = (((crc >>> 15) | (crc << 17)) + 0xa282ead8) mod 2^32
+ *
+ * The framing is a few lines over `@node-rs/crc32`'s crc32c; no npm package writes TFRecord
+ * framing without pulling in TensorFlow, so it is written by hand here.
+ *
+ * @example
+ *   const frame = encodeFrame(encodePayload(record));
+ *   const { payload } = decodeFrameAt(buf, 0);
+ *   const rec = decodePayload(payload);
+ */
+import { crc32c } from '@node-rs/crc32';
+import { Packr } from 'msgpackr';
+import type { BatchRecord, OutputDType, Split } from '../types.js';
+
+/** Version of the record payload and index/manifest layout. Bumped on any incompatible change. */
+export const FORMAT_VERSION = 1;
+/** Bytes of framing around each payload: 8 (length) + 4 (length crc) + 4 (payload crc). */
+export const FRAME_OVERHEAD = 16;
+export const SHARD_EXT = '.ctws';
+export const INDEX_EXT = '.idx.json';
+export const MANIFEST = 'manifest.json';
+
+export const DTYPE_BYTES: Record<OutputDType, number> = { uint8: 1, float16: 2, float32: 4 };
+
+/** Masked crc32c as in TFRecord. */
+export function maskedCrc32c(data: Uint8Array): number {
+  const crc = crc32c(data) >>> 0;
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/** Frames one payload. */
+export function encodeFrame(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_OVERHEAD + payload.length);
+  out.writeBigUInt64LE(BigInt(payload.length), 0);
+  out.writeUInt32LE(maskedCrc32c(out.subarray(0, 8)), 8);
+  out.set(payload, 12);
+  out.writeUInt32LE(maskedCrc32c(payload), 12 + payload.length);
+  return out;
+}
+
+/** Thrown by decodeFrameAt; `what` says which part of the frame is damaged. */
+export class FrameError extends Error {
+  constructor(
+    public readonly what: 'truncated' | 'length-crc' | 'payload-crc' | 'length',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads the frame starting at `offset` of `buf`, checking both CRCs unless `check` is false.
+ * Returns the payload (a view into buf) and the offset just past the frame.
+ */
+export function decodeFrameAt(buf: Buffer, offset: number, check = true): { payload: Buffer; next: number } {
+  if (offset + 12 > buf.length) {
+    throw new FrameError('truncated', `frame at byte ${offset}: only ${buf.length - offset} bytes left, header needs 12`);
+  }
+  const lenBig = buf.readBigUInt64LE(offset);
+  if (check && buf.readUInt32LE(offset + 8) !== maskedCrc32c(buf.subarray(offset, offset + 8))) {
+    throw new FrameError('length-crc', `frame at byte ${offset}: length CRC mismatch (length bytes damaged)`);
+  }
+  if (lenBig > BigInt(buf.length)) {
+    throw new FrameError('length', `frame at byte ${offset}: length ${lenBig} exceeds the shard size ${buf.length}`);
+  }
+  const n = Number(lenBig);
+  const end = offset + 12 + n + 4;
+  if (end > buf.length) {
+    throw new FrameError('truncated', `frame at byte ${offset}: needs ${end - offset} bytes, only ${buf.length - offset} left (truncated)`);
+  }
+  const payload = buf.subarray(offset + 12, offset + 12 + n);
+  if (check && buf.readUInt32LE(offset + 12 + n) !== maskedCrc32c(payload)) {
+    throw new FrameError('payload-crc', `frame at byte ${offset}: payload CRC mismatch (payload damaged)`);
+  }
+  return { payload, next: end };
+}
+
+// Plain maps (no msgpackr record extension), binary as msgpack bin, no string bundling:
+// a Python reader with only `msgpack` decodes it, and equal objects give equal bytes.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, bundleStrings: false });
+
+/** The decoded payload: a BatchRecord plus the format version. */
+export interface RecordPayload extends BatchRecord {
+  v: number;
+}
+
+/** Encodes a record as the msgpack payload, keys in the documented order. */
+export function encodePayload(r: BatchRecord): Buffer {
+  validateRecord(r);
+  const obj: Record<string, unknown> = {
+    v: FORMAT_VERSION,
+    images: Buffer.from(r.images.buffer, r.images.byteOffset, r.images.byteLength),
+    shape: [...r.shape],
+    dtype: r.dtype,
+    labels: [...r.labels],
+    study: [...r.study],
+    series: [...r.series],
+    sop: [...r.sop],
+    strategy: r.strategy,
+    channels: [...r.channels],
+    split: r.split,
+    index: r.index,
+  };
+  if (r.extra !== undefined) obj.extra = r.extra;
+  return packr.pack(obj);
+}
+
+/** Decodes a payload; validates the fields a reader relies on. `where` prefixes error messages. */
+export function decodePayload(payload: Uint8Array, where = 'record'): RecordPayload {
+  let obj: any;
+  try {
+    obj = packr.unpack(payload);
+  } catch (e) {
+    throw new Error(`${where}: payload is not valid msgpack (${(e as Error).message})`);
+  }
+  if (!obj || typeof obj !== 'object') throw new Error(`${where}: payload is not a msgpack map`);
+  if (obj.v !== FORMAT_VERSION) throw new Error(`${where}: format version ${obj.v}, this reader supports ${FORMAT_VERSION}`);
+  const rec = obj as RecordPayload;
+  try {
+    validateRecord(rec);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+  return rec;
+}
+
+/** Checks that a record's fields agree with each other (shape vs bytes vs labels vs UIDs). */
+export function validateRecord(r: BatchRecord): void {
+  if (!(r.images instanceof Uint8Array)) throw new Error('images must be a Uint8Array of raw tensor bytes');
+  if (!Array.isArray(r.shape) || r.shape.length !== 4 || !r.shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new Error(`shape must be 4 positive integers [B,H,W,C], got ${JSON.stringify(r.shape)}`);
+  }
+  const bytes = DTYPE_BYTES[r.dtype];
+  if (!bytes) throw new Error(`dtype must be uint8, float16 or float32, got ${JSON.stringify(r.dtype)}`);
+  const [B, H, W, C] = r.shape;
+  if (r.images.byteLength !== B * H * W * C * bytes) {
+    throw new Error(`images holds ${r.images.byteLength} bytes, shape [${r.shape}] of ${r.dtype} needs ${B * H * W * C * bytes}`);
+  }
+  for (const k of ['labels', 'study', 'series', 'sop'] as const) {
+    if (!Array.isArray(r[k]) || r[k].length !== B) throw new Error(`${k} must have B=${B} entries, has ${Array.isArray(r[k]) ? r[k].length : typeof r[k]}`);
+  }
+  if (!Array.isArray(r.channels) || r.channels.length !== C) throw new Error(`channels must have C=${C} names, has ${r.channels?.length}`);
+  if (r.split !== 'train' && r.split !== 'val') throw new Error(`split must be 'train' or 'val', got ${JSON.stringify(r.split)}`);
+  if (!Number.isInteger(r.index) || r.index < 0) throw new Error(`index must be a non-negative integer, got ${r.index}`);
+}
+
+/** `train-00003.ctws`: shard file name of shard number `n` of a split. */
+export function shardName(split: Split, n: number): string {
+  return `${split}-${String(n).padStart(5, '0')}${SHARD_EXT}`;
+}
+
+/** `train-00003.idx.json`: index file of a shard file. */
+export function indexNameFor(shardFile: string): string {
+  return shardFile.slice(0, -SHARD_EXT.length) + INDEX_EXT;
+}
+
+/** Float16 bits → number (Node 20 has no Float16Array). */
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/**
+ * Raw image bytes → typed array: Uint8Array for uint8, Float32Array for float32 and for float16
+ * (widened exactly). Copies, so the result is aligned and owns its memory.
+ */
+export function decodeImages(images: Uint8Array, dtype: OutputDType): Uint8Array | Float32Array {
+  if (dtype === 'uint8') return new Uint8Array(images);
+  const dv = new DataView(images.buffer, images.byteOffset, images.byteLength);
+  if (dtype === 'float32') {
+    const out = new Float32Array(images.byteLength / 4);
+    for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
+    return out;
+  }
+  if (dtype === 'float16') {
+    const out = new Float32Array(images.byteLength / 2);
+    for (let i = 0; i < out.length; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true));
+    return out;
+  }
+  throw new Error(`decodeImages: unknown dtype ${JSON.stringify(dtype)}`);
+}

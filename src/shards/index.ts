@@ -1,0 +1,10 @@
+/**
+ * ctwindow shards: framed msgpack records, per-shard indexes, manifest.json, readers and the
+ * distributed partition rule. Format spec: docs/shard-format.md.
+ */
+export * from './format.js';
+export * from './manifest.js';
+export * from './shard-index.js';
+export { openShardWriter, describeExistingOutput, sha256File, type ShardWriter, type ShardWriterOptions } from './writer.js';
+export { verifyDataset, formatProblem, type VerifyProblem } from './verify.js';
+export { inspectDataset, formatInspect, type DatasetInspect, type SplitInspect } from './inspect.js';

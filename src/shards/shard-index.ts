@@ -1,0 +1,64 @@
+/**
+ * Per-shard index (`<split>-NNNNN.idx.json`): record offsets and lengths for random access,
+ * slice and label counts for instant totals, and the quarantine notes of the inputs set aside
+ * while the shard's records were made (so a resumed run rebuilds the same manifest).
+ *
+ * @example
+ *   const idx = await readShardIndex(dir, 'train-00000.idx.json');
+ *   const { offset, length } = idx.entries[3];   // frame of record 3 starts at `offset`
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Quarantine, Split } from '../types.js';
+import { FORMAT_VERSION } from './format.js';
+import type { ShardInfo } from './manifest.js';
+
+export interface IndexEntry {
+  /** Byte offset of the record's frame in the shard. */
+  offset: number;
+  /** Payload length in bytes (the frame is length + 16 bytes). */
+  length: number;
+  /** Running index of the record within its split. */
+  index: number;
+  slices: number;
+  positives: number;
+  negatives: number;
+  /** Inputs quarantined while this record was made; omitted when none. */
+  notes?: Quarantine[];
+}
+
+export interface ShardIndex extends ShardInfo {
+  formatVersion: number;
+  split: Split;
+  /** Shard number within the split (the NNNNN of the file name). */
+  shard: number;
+  /** The writer's shard size limit, so resume can refuse a changed limit. */
+  shardBytes: number;
+  entries: IndexEntry[];
+}
+
+/** Reads and checks an index file; errors name the file and the field. */
+export async function readShardIndex(dir: string, file: string): Promise<ShardIndex> {
+  const path = join(dir, file);
+  let idx: ShardIndex;
+  try {
+    idx = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: cannot read index (${(e as Error).message})`);
+  }
+  if (idx.formatVersion !== FORMAT_VERSION) throw new Error(`${file}: formatVersion ${idx.formatVersion}, expected ${FORMAT_VERSION}`);
+  if (!Array.isArray(idx.entries)) throw new Error(`${file}: field "entries" must be an array`);
+  if (idx.entries.length !== idx.records) throw new Error(`${file}: ${idx.entries.length} entries but records=${idx.records}`);
+  for (const [i, e] of idx.entries.entries()) {
+    for (const k of ['offset', 'length', 'index', 'slices', 'positives', 'negatives'] as const) {
+      if (!Number.isInteger(e[k]) || e[k] < 0) throw new Error(`${file}: entries[${i}].${k} must be a non-negative integer`);
+    }
+  }
+  return idx;
+}
+
+/** The ShardInfo part of an index (what the manifest lists). */
+export function infoOf(idx: ShardIndex): ShardInfo {
+  const { file, index, firstRecord, records, slices, bytes, sha256, positives, negatives } = idx;
+  return { file, index, firstRecord, records, slices, bytes, sha256, positives, negatives };
+}

@@ -1,0 +1,214 @@
+/**
+ * Shard writer for one split. Records are framed (format.ts) and appended to a temp shard
+ * `.train-00003.ctws.tmp`; when the next record would push the shard past `shardBytes`, the
+ * shard is fsynced, its index written, and both renamed to their final names. A shard under
+ * its final name with its index is therefore complete; anything else is discarded on resume.
+ *
+ * Resume (`resume: true`): complete shards of the split are checked (index present, size and
+ * sha256 match), counted into `committedRecords`/`committedNotes`, and numbering continues
+ * after them. Shard boundaries depend only on the record sequence and `shardBytes`, so an
+ * interrupted-and-resumed run ends with the same bytes as an uninterrupted one.
+ *
+ * @example
+ *   const w = await openShardWriter({ dir: out, split: 'train', shardBytes: 256 << 20, resume });
+ *   for await (const rec of records(w.committedRecords)) await w.append(rec, notesFor(rec));
+ *   const shards = await w.close();
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BatchRecord, Quarantine, Split } from '../types.js';
+import { canonicalJson, tmpPathFor, writeFileAtomic } from './atomic.js';
+import { encodeFrame, encodePayload, FORMAT_VERSION, indexNameFor, INDEX_EXT, MANIFEST, SHARD_EXT, shardName } from './format.js';
+import type { ShardInfo } from './manifest.js';
+import { infoOf, readShardIndex, type IndexEntry, type ShardIndex } from './shard-index.js';
+
+export interface ShardWriterOptions {
+  dir: string;
+  split: Split;
+  /** Shard size limit in bytes (frames included). A record larger than this gets a shard of its own. */
+  shardBytes: number;
+  /** Continue after the complete shards of a previous, interrupted run in `dir`. */
+  resume?: boolean;
+}
+
+export interface ShardWriter {
+  /** Records already committed in complete shards (resume); the pipeline skips that many records of this split. */
+  readonly committedRecords: number;
+  /** Quarantine notes stored with committed records (so a resumed run's manifest equals an uninterrupted run's). */
+  readonly committedNotes: Quarantine[];
+  /** Appends one record; `notes` are the inputs quarantined while it was made, stored in the shard's index. */
+  append(record: BatchRecord, notes?: Quarantine[]): Promise<void>;
+  /** Completes the open shard; returns all shards of this split, committed ones included. */
+  close(): Promise<ShardInfo[]>;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Is `name` a shard, index or temp file of `split`? */
+function belongsTo(name: string, split: Split): boolean {
+  const base = name.startsWith('.') && name.endsWith('.tmp') ? name.slice(1, -4) : name;
+  return base.startsWith(`${split}-`) && (base.endsWith(SHARD_EXT) || base.endsWith(INDEX_EXT));
+}
+
+/**
+ * Describes a previous run's output in `dir` (manifest or shards), or undefined when the folder
+ * is absent or holds none. The pipeline refuses such a folder unless resuming.
+ */
+export async function describeExistingOutput(dir: string): Promise<string | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const shards = names.filter((n) => n.endsWith(SHARD_EXT)).length;
+  const partial = names.filter((n) => n.startsWith('.') && n.endsWith('.tmp')).length;
+  const manifest = names.includes(MANIFEST);
+  if (!manifest && !shards && !partial) return undefined;
+  const what = manifest
+    ? `a complete dataset (manifest.json, ${shards} shard(s))`
+    : `an unfinished run (${shards} shard(s), ${partial} partial file(s), no manifest.json)`;
+  return `output folder ${dir} already holds ${what}; choose an empty folder, delete it, or pass --resume to continue an unfinished run`;
+}
+
+/** Finds the complete shards of `split` from shard 0 on; anything after the first gap is returned as stale. */
+async function scanCommitted(dir: string, split: Split, shardBytes: number): Promise<{ committed: ShardIndex[]; stale: string[] }> {
+  const names = new Set(await readdir(dir));
+  const committed: ShardIndex[] = [];
+  let first = 0;
+  for (let n = 0; ; n++) {
+    const file = shardName(split, n);
+    const idxFile = indexNameFor(file);
+    if (!names.has(file) || !names.has(idxFile)) break;
+    let idx: ShardIndex;
+    try {
+      idx = await readShardIndex(dir, idxFile);
+    } catch {
+      break;
+    }
+    if (idx.shardBytes !== shardBytes) {
+      throw new Error(`resume: ${idxFile} was written with shardBytes=${idx.shardBytes}, this run uses ${shardBytes}; resume with the same config`);
+    }
+    const st = await stat(join(dir, file));
+    if (idx.split !== split || idx.firstRecord !== first || st.size !== idx.bytes) break;
+    if ((await sha256File(join(dir, file))) !== idx.sha256) break;
+    committed.push(idx);
+    first += idx.records;
+  }
+  const keep = new Set(committed.flatMap((i) => [i.file, i.index]));
+  const stale = [...names].filter((n) => belongsTo(n, split) && !keep.has(n));
+  return { committed, stale };
+}
+
+export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWriter> {
+  const { dir, split, shardBytes } = opts;
+  if (split !== 'train' && split !== 'val') throw new Error(`openShardWriter: split must be 'train' or 'val', got ${JSON.stringify(split)}`);
+  if (!Number.isInteger(shardBytes) || shardBytes <= 0) throw new Error(`openShardWriter: shardBytes must be a positive integer, got ${shardBytes}`);
+  await mkdir(dir, { recursive: true });
+
+  const { committed, stale } = await scanCommitted(dir, split, shardBytes);
+  if (!opts.resume && committed.length) {
+    throw new Error(`openShardWriter: ${dir} already holds ${committed.length} ${split} shard(s) from another run; pass resume to continue it or use an empty folder`);
+  }
+  // Partial/temp shards of an interrupted run (and, without resume, stale files) are discarded.
+  for (const n of stale) await rm(join(dir, n), { force: true });
+
+  const shards: ShardInfo[] = committed.map(infoOf);
+  const committedRecords = committed.reduce((a, i) => a + i.records, 0);
+  const committedNotes = committed.flatMap((i) => i.entries.flatMap((e) => e.notes ?? []));
+
+  let nextShard = committed.length;
+  let nextIndex = committedRecords;
+  let closed = false;
+  // State of the open shard.
+  let fh: FileHandle | undefined;
+  let hash: Hash | undefined;
+  let bytes = 0;
+  let firstRecord = nextIndex;
+  let entries: IndexEntry[] = [];
+
+  async function finishShard(): Promise<void> {
+    if (!fh || !hash) return;
+    const file = shardName(split, nextShard);
+    const idxFile = indexNameFor(file);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    const sum = (k: 'slices' | 'positives' | 'negatives') => entries.reduce((a, e) => a + e[k], 0);
+    const idx: ShardIndex = {
+      formatVersion: FORMAT_VERSION,
+      file,
+      index: idxFile,
+      split,
+      shard: nextShard,
+      shardBytes,
+      firstRecord,
+      records: entries.length,
+      slices: sum('slices'),
+      bytes,
+      sha256: hash.digest('hex'),
+      positives: sum('positives'),
+      negatives: sum('negatives'),
+      entries,
+    };
+    // Index first, then the shard: a shard under its final name always has its index.
+    await writeFileAtomic(join(dir, idxFile), canonicalJson(idx));
+    await rename(tmpPathFor(join(dir, file)), join(dir, file));
+    shards.push(infoOf(idx));
+    nextShard++;
+    hash = undefined;
+    bytes = 0;
+    entries = [];
+  }
+
+  return {
+    committedRecords,
+    committedNotes,
+    async append(record: BatchRecord, notes: Quarantine[] = []): Promise<void> {
+      if (closed) throw new Error('ShardWriter.append: writer is closed');
+      if (record.split !== split) throw new Error(`ShardWriter.append: record ${record.index} is split '${record.split}', this writer writes '${split}'`);
+      if (record.index !== nextIndex) throw new Error(`ShardWriter.append: expected record index ${nextIndex} (records are written in order), got ${record.index}`);
+      let frame: Buffer;
+      try {
+        frame = encodeFrame(encodePayload(record));
+      } catch (e) {
+        throw new Error(`ShardWriter.append: ${split} record ${record.index}: ${(e as Error).message}`);
+      }
+      if (fh && bytes + frame.length > shardBytes) await finishShard();
+      if (!fh) {
+        fh = await open(tmpPathFor(join(dir, shardName(split, nextShard))), 'w');
+        hash = createHash('sha256');
+        firstRecord = nextIndex;
+      }
+      await fh.write(frame);
+      hash!.update(frame);
+      const positives = record.labels.filter((l) => l === 1).length;
+      const entry: IndexEntry = {
+        offset: bytes,
+        length: frame.length - 16,
+        index: record.index,
+        slices: record.shape[0],
+        positives,
+        negatives: record.labels.length - positives,
+      };
+      if (notes.length) entry.notes = notes;
+      entries.push(entry);
+      bytes += frame.length;
+      nextIndex++;
+    },
+    async close(): Promise<ShardInfo[]> {
+      if (!closed) {
+        closed = true;
+        await finishShard();
+      }
+      return [...shards];
+    },
+  };
+}

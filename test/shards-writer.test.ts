@@ -1,0 +1,232 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { mkdtemp, readdir, readFile, writeFile, rm, truncate, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  decodeFrameAt, decodePayload, describeExistingOutput, encodeFrame, encodePayload, FORMAT_VERSION, hashConfig, maskedCrc32c,
+  openShardWriter, readManifest, readShardIndex, summarizeSplit, verifyDataset, writeManifest, type Manifest,
+} from '../src/shards/index.js';
+import { syntheticRecord, writeSyntheticDataset } from '../src/shards/synthetic.js';
+import type { Quarantine } from '../src/types.js';
+
+const tmp = () => mkdtemp(join(tmpdir(), 'ctw-shards-'));
+
+async function dirBytes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const n of (await readdir(dir)).sort()) out[n] = (await readFile(join(dir, n))).toString('base64');
+  return out;
+}
+
+const OPTS = { seed: 7, records: { train: 9, val: 3 }, batch: 4, hw: [6, 5] as [number, number], shardBytes: 3000, ragged: true };
+
+describe('record framing', () => {
+  it('masked crc32c matches the TFRecord definition on a known vector', () => {
+    // crc32c("123456789") = 0xe3069283 (RFC 3720 check value); mask applied by hand here.
+    const crc = 0xe3069283;
+    const masked = ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) % 2 ** 32;
+    expect(maskedCrc32c(Buffer.from('123456789'))).toBe(masked);
+  });
+
+  it('round-trips a record through frame + msgpack for every dtype', () => {
+    for (const dtype of ['uint8', 'float16', 'float32'] as const) {
+      const r = { ...syntheticRecord({ seed: 1, split: 'train', index: 3, batch: 2, hw: [3, 4], dtype }), extra: { neighbours: [['a', 'b'], ['c', 'd']] } };
+      const frame = encodeFrame(encodePayload(r));
+      expect(frame.readBigUInt64LE(0)).toBe(BigInt(frame.length - 16));
+      const { payload, next } = decodeFrameAt(frame, 0);
+      expect(next).toBe(frame.length);
+      const back = decodePayload(payload);
+      expect(back.v).toBe(FORMAT_VERSION);
+      expect(Buffer.from(back.images).equals(Buffer.from(r.images))).toBe(true);
+      const { images: _a, ...restBack } = back;
+      const { images: _b, ...rest } = r;
+      expect(restBack).toEqual({ v: FORMAT_VERSION, ...rest });
+    }
+  });
+
+  it('rejects a record whose images do not match its shape, naming the field', () => {
+    const r = syntheticRecord({ seed: 1, split: 'train', index: 0, batch: 2, hw: [3, 4] });
+    expect(() => encodePayload({ ...r, images: r.images.subarray(1) })).toThrow(/images holds 71 bytes/);
+    expect(() => encodePayload({ ...r, labels: [1] })).toThrow(/labels must have B=2/);
+  });
+});
+
+describe('shard writer', () => {
+  it('is deterministic: same records → byte-identical folder', async () => {
+    const [a, b] = [await tmp(), await tmp()];
+    await writeSyntheticDataset(a, OPTS);
+    await writeSyntheticDataset(b, OPTS);
+    const [x, y] = [await dirBytes(a), await dirBytes(b)];
+    expect(Object.keys(x)).toContain('manifest.json');
+    expect(Object.keys(x).some((n) => n.endsWith('.tmp'))).toBe(false);
+    expect(x).toEqual(y);
+  });
+
+  it('rotates at shardBytes; a record larger than shardBytes gets its own shard', async () => {
+    const dir = await tmp();
+    const m = await writeSyntheticDataset(dir, OPTS);
+    const train = m.splits.train!;
+    expect(train.shards.length).toBeGreaterThan(1);
+    expect(train.records).toBe(9);
+    expect(train.slices).toBe(9 * 4 - 1);
+    for (const s of train.shards) {
+      expect((await stat(join(dir, s.file))).size).toBe(s.bytes);
+      if (s.records > 1) expect(s.bytes).toBeLessThanOrEqual(OPTS.shardBytes);
+    }
+    // shardBytes smaller than one record: one record per shard.
+    const dir2 = await tmp();
+    const m2 = await writeSyntheticDataset(dir2, { ...OPTS, shardBytes: 100 });
+    expect(m2.splits.train!.shards.map((s) => s.records)).toEqual(Array(9).fill(1));
+    expect(await verifyDataset(dir2)).toEqual([]);
+  });
+
+  it('index gives offsets for random access and counts that match the payloads', async () => {
+    const dir = await tmp();
+    const m = await writeSyntheticDataset(dir, OPTS);
+    const sh = m.splits.train!.shards[1];
+    const idx = await readShardIndex(dir, sh.index);
+    const buf = await readFile(join(dir, sh.file));
+    const last = idx.entries[idx.entries.length - 1];
+    const rec = decodePayload(decodeFrameAt(buf, last.offset).payload);
+    expect(rec.index).toBe(last.index);
+    expect(rec.labels.filter((l) => l === 1).length).toBe(last.positives);
+    const expected = syntheticRecord({ seed: 7, split: 'train', index: last.index, batch: rec.shape[0], hw: [6, 5] });
+    expect(Buffer.from(rec.images).equals(Buffer.from(expected.images))).toBe(true);
+  });
+
+  it('refuses to append out of order or to a folder holding another run', async () => {
+    const dir = await tmp();
+    const w = await openShardWriter({ dir, split: 'train', shardBytes: 1000 });
+    await expect(w.append(syntheticRecord({ seed: 1, split: 'train', index: 1, batch: 1, hw: [2, 2] }))).rejects.toThrow(/expected record index 0/);
+    await expect(w.append(syntheticRecord({ seed: 1, split: 'val', index: 0, batch: 1, hw: [2, 2] }))).rejects.toThrow(/split 'val'/);
+    await w.append(syntheticRecord({ seed: 1, split: 'train', index: 0, batch: 1, hw: [2, 2] }));
+    await w.close();
+    expect(await describeExistingOutput(dir)).toMatch(/unfinished run \(1 shard/);
+    await expect(openShardWriter({ dir, split: 'train', shardBytes: 1000 })).rejects.toThrow(/another run/);
+    await expect(openShardWriter({ dir, split: 'train', shardBytes: 999, resume: true })).rejects.toThrow(/shardBytes=1000/);
+    expect(await describeExistingOutput(join(dir, 'nope'))).toBeUndefined();
+    const full = await tmp();
+    await writeSyntheticDataset(full, OPTS);
+    expect(await describeExistingOutput(full)).toMatch(/complete dataset \(manifest.json/);
+  });
+
+  it('killed + resumed run ends byte-identical to an uninterrupted run, notes included', async () => {
+    const ref = await tmp();
+    await writeSyntheticDataset(ref, OPTS);
+    const refManifest = await readManifest(ref);
+
+    for (const killAfter of [0, 2, 5, 9]) {
+      const dir = await tmp();
+      // First run: writes killAfter train records, then "dies" without close (tmp shard left behind).
+      const notesOf = (i: number): Quarantine[] => (i % 3 === 1 ? [{ stage: 'decode', reason: `synthetic failure train ${i}`, row: i + 2 }] : []);
+      const rec = (i: number) => syntheticRecord({ seed: 7, split: 'train', index: i, batch: i === 8 ? 3 : 4, hw: [6, 5] });
+      const w1 = await openShardWriter({ dir, split: 'train', shardBytes: OPTS.shardBytes });
+      for (let i = 0; i < killAfter; i++) await w1.append(rec(i), notesOf(i));
+      // Resume.
+      const w2 = await openShardWriter({ dir, split: 'train', shardBytes: OPTS.shardBytes, resume: true });
+      expect(w2.committedRecords).toBeLessThanOrEqual(killAfter);
+      expect(w2.committedNotes).toEqual(Array.from({ length: w2.committedRecords }, (_, i) => notesOf(i)).flat());
+      expect((await readdir(dir)).some((n) => n.endsWith('.tmp'))).toBe(false);
+      for (let i = w2.committedRecords; i < 9; i++) await w2.append(rec(i), notesOf(i));
+      const train = await w2.close();
+      const wv = await openShardWriter({ dir, split: 'val', shardBytes: OPTS.shardBytes });
+      for (let i = 0; i < 3; i++) await wv.append(syntheticRecord({ seed: 7, split: 'val', index: i, batch: i === 2 ? 3 : 4, hw: [6, 5] }), i === 1 ? [{ stage: 'decode', reason: 'synthetic failure val 1', row: 3 }] : []);
+      const val = await wv.close();
+      const m: Manifest = { ...refManifest, splits: { train: summarizeSplit(train), val: summarizeSplit(val) } };
+      await writeManifest(dir, m);
+      expect(await dirBytes(dir), `kill after ${killAfter}`).toEqual(await dirBytes(ref));
+    }
+  });
+
+  it('resume discards a damaged last shard and rewrites it', async () => {
+    const dir = await tmp();
+    const w = await openShardWriter({ dir, split: 'train', shardBytes: 1500 });
+    for (let i = 0; i < 6; i++) await w.append(syntheticRecord({ seed: 2, split: 'train', index: i, batch: 2, hw: [8, 8] }));
+    const shards = await w.close();
+    expect(shards.length).toBeGreaterThan(2);
+    const last = shards[shards.length - 1];
+    await truncate(join(dir, last.file), 10);
+    const w2 = await openShardWriter({ dir, split: 'train', shardBytes: 1500, resume: true });
+    expect(w2.committedRecords).toBe(last.firstRecord);
+    expect(await readdir(dir)).not.toContain(last.file);
+  });
+});
+
+describe('verifyDataset', () => {
+  let clean: string;
+  beforeAll(async () => {
+    clean = await tmp();
+    await writeSyntheticDataset(clean, OPTS);
+  });
+  const copy = async () => {
+    const d = await tmp();
+    for (const n of await readdir(clean)) await writeFile(join(d, n), await readFile(join(clean, n)));
+    return { dir: d, m: await readManifest(d) };
+  };
+
+  it('passes an intact dataset', async () => {
+    expect(await verifyDataset(clean)).toEqual([]);
+  });
+
+  it('names shard and record for a flipped payload byte', async () => {
+    const { dir, m } = await copy();
+    const sh = m.splits.train!.shards[1];
+    const idx = await readShardIndex(dir, sh.index);
+    const buf = await readFile(join(dir, sh.file));
+    const e = idx.entries[1];
+    buf[e.offset + 12 + 40] ^= 0x10;
+    await writeFile(join(dir, sh.file), buf);
+    const p = await verifyDataset(dir);
+    expect(p.find((x) => /payload CRC/.test(x.message))).toMatchObject({ shard: sh.file, record: e.index, position: 1 });
+    expect(p.some((x) => x.shard === sh.file && /sha256/.test(x.message))).toBe(true);
+  });
+
+  it('names shard and record for a flipped length byte, and still checks later records', async () => {
+    const { dir, m } = await copy();
+    const sh = m.splits.train!.shards[0];
+    const idx = await readShardIndex(dir, sh.index);
+    expect(idx.entries.length).toBeGreaterThan(1);
+    const buf = await readFile(join(dir, sh.file));
+    buf[idx.entries[0].offset + 1] ^= 0x01;
+    await writeFile(join(dir, sh.file), buf);
+    const p = await verifyDataset(dir);
+    expect(p.find((x) => /length CRC/.test(x.message))).toMatchObject({ shard: sh.file, record: idx.entries[0].index });
+    expect(p.filter((x) => x.record !== undefined && x.record !== idx.entries[0].index)).toEqual([]);
+  });
+
+  it('names the missing record of a truncated shard', async () => {
+    const { dir, m } = await copy();
+    const sh = m.splits.train!.shards[0];
+    const idx = await readShardIndex(dir, sh.index);
+    const lastE = idx.entries[idx.entries.length - 1];
+    await truncate(join(dir, sh.file), lastE.offset + 20);
+    const p = await verifyDataset(dir);
+    expect(p.find((x) => /truncated/.test(x.message) && x.record !== undefined)).toMatchObject({ shard: sh.file, record: lastE.index });
+    expect(p.some((x) => x.shard === sh.file && /size .* \(truncated\)/.test(x.message))).toBe(true);
+  });
+
+  it('reports a missing shard, an unlisted shard and a manifest that disagrees', async () => {
+    const { dir, m } = await copy();
+    const sh = m.splits.val!.shards[0];
+    await rm(join(dir, sh.file));
+    await writeFile(join(dir, 'train-00099.ctws'), Buffer.alloc(4));
+    const m2 = structuredClone(m);
+    m2.splits.train!.positives += 1;
+    m2.splits.train!.shards[0].sha256 = '0'.repeat(64);
+    await writeManifest(dir, m2);
+    const p = await verifyDataset(dir);
+    expect(p).toContainEqual(expect.objectContaining({ shard: sh.file, message: 'shard file is missing' }));
+    expect(p).toContainEqual(expect.objectContaining({ shard: 'train-00099.ctws', message: expect.stringMatching(/not listed/) }));
+    expect(p).toContainEqual(expect.objectContaining({ shard: 'manifest.json', message: expect.stringMatching(/splits.train.positives/) }));
+    expect(p.some((x) => x.shard === m.splits.train!.shards[0].file && /sha256/.test(x.message))).toBe(true);
+  });
+
+  it('reports a missing manifest', async () => {
+    const d = await tmp();
+    expect(await verifyDataset(d)).toEqual([expect.objectContaining({ shard: 'manifest.json', message: expect.stringMatching(/no manifest.json/) })]);
+  });
+
+  it('hashConfig ignores key order', () => {
+    expect(hashConfig({ a: 1, b: { c: 2, d: 3 } })).toBe(hashConfig({ b: { d: 3, c: 2 }, a: 1 }));
+    expect(hashConfig({ a: 1 })).not.toBe(hashConfig({ a: 2 }));
+  });
+});
