@@ -1,0 +1,48 @@
+/**
+ * Stored values → Hounsfield units, float32: HU = stored × slope + intercept in floating
+ * point (no truncation), per-frame rescale for Enhanced CT, MONOCHROME1 inverted, padding
+ * pixels set to air (−1000 HU) unless `padding: 'keep'`.
+ *
+ * @example const hu = huFrame(img, 0, { padding: 'keep' }); // Float32Array rows*cols
+ */
+import type { DicomImage } from '../types.js';
+import { DicomDecodeError } from './errors.js';
+
+export type PaddingMode = 'air' | 'keep';
+export const AIR_HU = -1000;
+
+export function huFrame(img: DicomImage, frame = 0, opts: { padding?: PaddingMode } = {}): Float32Array {
+  const padding = opts.padding ?? 'air';
+  if (padding !== 'air' && padding !== 'keep') throw new DicomDecodeError(`huFrame: padding must be 'air' or 'keep', got '${padding}'`, { kind: 'bad-request' });
+  if (!Number.isInteger(frame) || frame < 0 || frame >= img.frames) {
+    throw new DicomDecodeError(`huFrame: frame ${frame} out of range, image has ${img.frames} frame(s)`, { kind: 'bad-request' });
+  }
+  if (img.samplesPerPixel !== 1) {
+    throw new DicomDecodeError(`huFrame: HU needs one sample per pixel, image has ${img.samplesPerPixel} (${img.photometric})`, { kind: 'unsupported-pixels' });
+  }
+  const n = img.rows * img.cols;
+  const r = img.frameRescale?.[frame];
+  const slope = r?.slope ?? img.slope;
+  const intercept = r?.intercept ?? img.intercept;
+  const src = img.stored;
+  const off = frame * n;
+  const out = new Float32Array(n);
+  const invert = img.photometric === 'MONOCHROME1';
+  // MONOCHROME1: reflect within the BitsStored range (max + min − v), before rescale.
+  const bs = img.bitsStored;
+  const flip = img.pixelRepresentation === 1 ? -1 : 2 ** bs - 1;
+  const ppv = padding === 'air' ? img.pixelPaddingValue : undefined;
+  if (ppv === undefined && !invert) {
+    for (let i = 0; i < n; i++) out[i] = src[off + i] * slope + intercept;
+    return out;
+  }
+  const lim = img.pixelPaddingRangeLimit ?? ppv;
+  const pLo = ppv === undefined ? Infinity : Math.min(ppv, lim!);
+  const pHi = ppv === undefined ? -Infinity : Math.max(ppv, lim!);
+  for (let i = 0; i < n; i++) {
+    const v = src[off + i];
+    if (v >= pLo && v <= pHi) out[i] = AIR_HU;
+    else out[i] = (invert ? flip - v : v) * slope + intercept;
+  }
+  return out;
+}

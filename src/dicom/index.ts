@@ -1,0 +1,19 @@
+/**
+ * ctwindow's DICOM stage: bytes → DicomImage (stored values + rescale + geometry) → HU.
+ *
+ * @example
+ *   import { readDicomFile, huFrame } from './dicom/index.js';
+ *   const img = await readDicomFile('slice.dcm');
+ *   const hu = huFrame(img);   // Float32Array [rows*cols]
+ */
+export { DicomDecodeError } from './errors.js';
+export { decodeDicom, decodeDicomSync, readDicomFile, splitFrames, initCodecs } from './decode.js';
+export type { DecodeOptions } from './decode.js';
+export { huFrame, AIR_HU } from './hu.js';
+export type { PaddingMode } from './hu.js';
+export { readDicomHeader } from './header.js';
+export type { DicomHeader } from './header.js';
+export { TRANSFER_SYNTAXES, transferSyntax, syntaxLabel } from './syntax.js';
+export type { TransferSyntaxInfo } from './syntax.js';
+export { probeDicom, probeFile } from './probe.js';
+export type { ProbeResult } from './probe.js';

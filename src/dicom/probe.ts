@@ -1,0 +1,72 @@
+/**
+ * Per-file diagnosis for `ctwindow probe`: transfer syntax, size, frames, and whether the
+ * file decodes (by decoding it) or the precise reason it does not.
+ *
+ * @example
+ *   const r = await probeFile('x.dcm');  // { decodable: false, reason: 'no Pixel Data (7FE0,0010)…', kind: 'no-pixel-data', … }
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { initCodecs } from './codecs/index.js';
+import { decodeDicomSync } from './decode.js';
+import { DicomDecodeError } from './errors.js';
+import { readDicomHeader } from './header.js';
+import { transferSyntax } from './syntax.js';
+
+export interface ProbeResult {
+  file?: string;
+  size: number;
+  transferSyntax?: string;
+  syntaxName?: string;
+  rows?: number;
+  cols?: number;
+  frames?: number;
+  modality?: string;
+  headless?: boolean;
+  decodable: boolean;
+  /** Why not decodable. */
+  reason?: string;
+  /** Reason category (e.g. truncated, no-pixel-data, unsupported-syntax). */
+  kind?: string;
+}
+
+/** Probes bytes; `initCodecs()` must have resolved. Never throws. */
+export function probeDicom(bytes: Uint8Array, file?: string): ProbeResult {
+  const r: ProbeResult = { size: bytes.length, decodable: false };
+  if (file) r.file = file;
+  try {
+    const h = readDicomHeader(bytes);
+    r.transferSyntax = h.transferSyntax;
+    r.syntaxName = transferSyntax(h.transferSyntax)?.name ?? 'unsupported';
+    r.headless = h.headless;
+    if (h.rows !== undefined) r.rows = h.rows;
+    if (h.cols !== undefined) r.cols = h.cols;
+    r.frames = h.frames;
+    if (h.modality) r.modality = h.modality;
+  } catch {
+    /* the full decode below gives the reason */
+  }
+  try {
+    const img = decodeDicomSync(bytes);
+    r.decodable = true;
+    r.rows = img.rows;
+    r.cols = img.cols;
+    r.frames = img.frames;
+  } catch (e) {
+    const err = e instanceof DicomDecodeError ? e : new DicomDecodeError(String(e), { kind: 'internal' });
+    r.reason = err.reason;
+    r.kind = err.kind;
+  }
+  return r;
+}
+
+export async function probeFile(path: string): Promise<ProbeResult> {
+  await initCodecs();
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const size = await stat(path).then((s) => s.size, () => 0);
+    return { file: path, size, decodable: false, reason: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, kind: 'io' };
+  }
+  return probeDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+}
