@@ -8,3 +8,7 @@ export * from './shard-index.js';
 export { openShardWriter, describeExistingOutput, sha256File, type ShardWriter, type ShardWriterOptions } from './writer.js';
 export { verifyDataset, formatProblem, type VerifyProblem } from './verify.js';
 export { inspectDataset, formatInspect, type DatasetInspect, type SplitInspect } from './inspect.js';
+export { loadDataset, readRecords, ShardFiles, type DecodedRecord, type LoadedSplit, type ReadOptions } from './reader.js';
+export * from './partition.js';
+export { ShardDataset, type ShardDatasetOptions, type DatasetState, type Sample, type Batch, type SliceMeta, type BatchMeta } from './dataset.js';
+export { writeSyntheticDataset, syntheticRecord, type SyntheticDatasetOptions } from './synthetic.js';

@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+"""Read ctwindow shards (format v1, docs/shard-format.md) with only numpy + msgpack.
+
+    from ctwindow_shards import iter_batches, ShardDataset
+
+    for images, labels, meta in iter_batches("out/", split="train"):
+        ...  # images: ndarray [B,H,W,C] of the shard dtype; labels: ndarray [B]; meta: dict of UIDs
+
+    ds = ShardDataset("out/", rank=0, world_size=8, worker_id=0, num_workers=4, seed=1, epoch=0)
+    for image, label, meta in ds:  # granularity='records' (per slice)
+        ...
+    state = ds.state_dict()        # {epoch, seed, samples_seen, world_size}
+
+The partition rule, hash and generator are the same as src/shards/partition.ts: the same
+seed/epoch/rank/worker gives the same order in Node and Python.
+
+Command line (used by tests and the read benchmark):
+    python3 ctwindow_shards.py dump OUTDIR [--split train]          JSON lines, one per record, values included
+    python3 ctwindow_shards.py order OUTDIR --world-size W --num-workers K --rank R --worker I
+                                       [--seed S] [--epoch E] [--granularity records|batches]
+                                       [--no-shuffle] [--drop-last] [--samples-seen N] [--limit N]
+    python3 ctwindow_shards.py bench OUTDIR [--split train]         records/s and MB/s as JSON
+"""
+import hashlib
+import json
+import os
+import struct
+import sys
+import time
+
+import msgpack
+import numpy as np
+
+FORMAT_VERSION = 1
+FRAME_OVERHEAD = 16
+MASK_DELTA = 0xA282EAD8
+DTYPES = {"uint8": np.dtype("u1"), "float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
+M32 = 0xFFFFFFFF
+
+# ---------------------------------------------------------------------------------------------
+# crc32c (Castagnoli), table-driven. The standard library has only CRC-32 (zlib), so this is
+# written out; it is used for the 8 length bytes of every frame, and for payloads only with
+# verify="full" (pure Python: slow). verify=True checks each shard's sha256 (hashlib) instead,
+# which catches any damaged byte before a record of that shard is yielded.
+_CRC_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
+    _CRC_TABLE.append(_c)
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    t = _CRC_TABLE
+    for b in data:
+        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def masked_crc32c(data):
+    crc = crc32c(data)
+    return ((((crc >> 15) | (crc << 17)) & M32) + MASK_DELTA) & M32
+
+
+class ShardError(Exception):
+    """A damaged or inconsistent shard; the message names the shard and the record."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest and indexes
+
+
+def read_manifest(outdir):
+    path = os.path.join(outdir, "manifest.json")
+    if not os.path.exists(path):
+        raise ShardError(f"{path}: no manifest.json (not a ctwindow dataset, or its run did not finish)")
+    with open(path, "r", encoding="utf-8") as f:
+        m = json.load(f)
+    if m.get("formatVersion") != FORMAT_VERSION:
+        raise ShardError(f"{path}: formatVersion {m.get('formatVersion')}, this reader supports {FORMAT_VERSION}")
+    return m
+
+
+def read_index(outdir, name):
+    with open(os.path.join(outdir, name), "r", encoding="utf-8") as f:
+        idx = json.load(f)
+    if idx.get("formatVersion") != FORMAT_VERSION or len(idx["entries"]) != idx["records"]:
+        raise ShardError(f"{name}: bad index (formatVersion {idx.get('formatVersion')}, {len(idx['entries'])} entries, records={idx['records']})")
+    return idx
+
+
+def load_split(outdir, split="train"):
+    """(manifest, [index, ...]) of one split, indexes checked against the manifest."""
+    m = read_manifest(outdir)
+    s = m["splits"].get(split)
+    if s is None:
+        raise ShardError(f"{outdir}: manifest has no '{split}' split (has {', '.join(m['splits']) or 'none'})")
+    indexes = []
+    for info in s["shards"]:
+        idx = read_index(outdir, info["index"])
+        if idx["sha256"] != info["sha256"] or idx["records"] != info["records"]:
+            raise ShardError(f"{info['index']}: does not match manifest.json; run ctwindow verify {outdir}")
+        indexes.append(idx)
+    return m, indexes
+
+
+def _sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_frame(f, entry, where, full_crc=False):
+    """Reads the frame of an index entry from an open shard file; returns the decoded payload dict."""
+    f.seek(entry["offset"])
+    buf = f.read(entry["length"] + FRAME_OVERHEAD)
+    if len(buf) < FRAME_OVERHEAD:
+        raise ShardError(f"{where}: truncated frame ({len(buf)} bytes)")
+    (n,) = struct.unpack_from("<Q", buf, 0)
+    (len_crc,) = struct.unpack_from("<I", buf, 8)
+    if len_crc != masked_crc32c(buf[:8]):
+        raise ShardError(f"{where}: length CRC mismatch (length bytes damaged)")
+    if n != entry["length"] or len(buf) != n + FRAME_OVERHEAD:
+        raise ShardError(f"{where}: payload length {n}, index says {entry['length']}, {len(buf) - FRAME_OVERHEAD} bytes available")
+    payload = buf[12 : 12 + n]
+    if full_crc:
+        (pcrc,) = struct.unpack_from("<I", buf, 12 + n)
+        if pcrc != masked_crc32c(payload):
+            raise ShardError(f"{where}: payload CRC mismatch (payload damaged)")
+    rec = msgpack.unpackb(payload, raw=False)
+    if rec.get("v") != FORMAT_VERSION:
+        raise ShardError(f"{where}: format version {rec.get('v')}, this reader supports {FORMAT_VERSION}")
+    return rec
+
+
+def record_images(rec, where="record"):
+    """images of a decoded payload as an ndarray [B,H,W,C] of its dtype (a read-only view)."""
+    dt = DTYPES.get(rec["dtype"])
+    if dt is None:
+        raise ShardError(f"{where}: unknown dtype {rec['dtype']!r}")
+    shape = tuple(rec["shape"])
+    arr = np.frombuffer(rec["images"], dtype=dt)
+    if arr.size != int(np.prod(shape)):
+        raise ShardError(f"{where}: images hold {arr.size} values, shape {list(shape)} needs {int(np.prod(shape))}")
+    return arr.reshape(shape)
+
+
+def _meta(rec, shard, position):
+    meta = {k: rec[k] for k in ("study", "series", "sop", "index", "strategy", "channels", "split")}
+    meta["shard"] = shard
+    meta["position"] = position
+    if "extra" in rec:
+        meta["extra"] = rec["extra"]
+    return meta
+
+
+def iter_records(outdir, split="train", verify=True):
+    """Decoded payload dicts of a split in written order, each with `shard` and `position` added."""
+    _, indexes = load_split(outdir, split)
+    for idx in indexes:
+        path = os.path.join(outdir, idx["file"])
+        if verify is True and _sha256_file(path) != idx["sha256"]:
+            raise ShardError(f"{idx['file']}: sha256 mismatch (shard damaged); run ctwindow verify {outdir}")
+        with open(path, "rb") as f:
+            for pos, e in enumerate(idx["entries"]):
+                rec = read_frame(f, e, f"{idx['file']} record {e['index']}", full_crc=(verify == "full"))
+                rec["shard"], rec["position"] = idx["file"], pos
+                yield rec
+
+
+def iter_batches(outdir, split="train", verify=True):
+    """Yields (images [B,H,W,C] ndarray of the shard dtype, labels [B] int64 ndarray, meta dict).
+
+    verify=True checks each shard's sha256 (fast, hashlib) before yielding any of its records;
+    verify="full" instead checks every frame's payload CRC before yielding it, so an error names the
+    damaged record (pure-Python crc32c: slow); verify=False checks only the length CRCs.
+    """
+    for rec in iter_records(outdir, split, verify):
+        where = f"{rec['shard']} record {rec['index']}"
+        yield record_images(rec, where), np.asarray(rec["labels"], dtype=np.int64), _meta(rec, rec["shard"], rec["position"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Partition rule (docs/shard-format.md §7), identical to src/shards/partition.ts
+
+
+def fmix32(h):
+    h &= M32
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & M32
+    h ^= h >> 16
+    return h
+
+
+def hash_seed(*xs):
+    h = 0x811C9DC5
+    for x in xs:
+        h = fmix32(((h * 0x01000193) & M32) ^ (int(x) & M32))
+    return h
+
+
+def mulberry32(seed):
+    a = seed & M32
+
+    def nxt():
+        nonlocal a
+        a = (a + 0x6D2B79F5) & M32
+        t = ((a ^ (a >> 15)) * (1 | a)) & M32
+        t = ((t + (((t ^ (t >> 7)) * (61 | t)) & M32)) & M32) ^ t
+        return (t ^ (t >> 14)) & M32
+
+    return nxt
+
+
+def permutation(n, seed):
+    p = list(range(n))
+    nxt = mulberry32(seed)
+    for i in range(n - 1, 0, -1):
+        j = nxt() % (i + 1)
+        p[i], p[j] = p[j], p[i]
+    return p
+
+
+class EpochOrder:
+    """Unit at each epoch position: (flat record number, slice) — slice -1 for granularity 'batches'."""
+
+    def __init__(self, slices_per_shard, seed, epoch, shuffle, granularity, block_records=4, window=256):
+        if granularity not in ("batches", "records"):
+            raise ValueError(f"granularity must be 'batches' or 'records', got {granularity!r}")
+        if block_records < 1 or window < 1:
+            raise ValueError("block_records and window must be >= 1")
+        first, total = [], 0
+        for s in slices_per_shard:
+            first.append(total)
+            total += len(s)
+        order = []
+        shard_order = permutation(len(slices_per_shard), hash_seed(seed, epoch, 1)) if shuffle else range(len(slices_per_shard))
+        for s in shard_order:
+            n = len(slices_per_shard[s])
+            nb = -(-n // block_records)
+            blocks = permutation(nb, hash_seed(seed, epoch, 2, s)) if shuffle else range(nb)
+            for b in blocks:
+                order.extend(first[s] + r for r in range(b * block_records, min(n, (b + 1) * block_records)))
+        self._order = np.asarray(order, dtype=np.int64)
+        flat_slices = np.asarray([x for s in slices_per_shard for x in s], dtype=np.int64)
+        self.granularity = granularity
+        if granularity == "batches":
+            self.units = total
+        else:
+            self._cum = np.zeros(total + 1, dtype=np.int64)
+            if total:
+                np.cumsum(flat_slices[self._order], out=self._cum[1:])
+            self.units = int(self._cum[-1])
+        self._shuffle, self._seed, self._epoch, self._window = shuffle, seed, epoch, window
+        self._cw, self._cperm = -1, None
+
+    def _pre(self, u):
+        if self.granularity == "batches":
+            return int(self._order[u]), -1
+        k = int(np.searchsorted(self._cum, u, side="right")) - 1
+        return int(self._order[k]), int(u - self._cum[k])
+
+    def unit_at(self, p):
+        if not self._shuffle:
+            return self._pre(p)
+        w = p // self._window
+        if w != self._cw:
+            self._cw = w
+            self._cperm = permutation(min(self._window, self.units - w * self._window), hash_seed(self._seed, self._epoch, 3, w))
+        return self._pre(w * self._window + self._cperm[p - w * self._window])
+
+
+def slot_plan(units, start, slots, slot, drop_last):
+    """(per_slot, padded, dropped, position(i)) for one slot over the remaining positions [start, units)."""
+    if slots < 1 or not (0 <= slot < slots) or start < 0:
+        raise ValueError(f"bad slot plan: slots={slots} slot={slot} start={start}")
+    remaining = max(0, units - start)
+    if units == 0:
+        per = 0
+    elif drop_last:
+        per = remaining // slots
+    else:
+        per = -(-remaining // slots)
+    padded = 0 if drop_last else per * slots - remaining
+    dropped = remaining - per * slots if drop_last else 0
+    return per, padded, dropped, (lambda i: (start + slot + i * slots) % units)
+
+
+class ShardDataset:
+    """Iterable over one slot (rank × worker) of a split; see the module docstring.
+
+    granularity='records' yields (image [H,W,C], label int, meta) per slice;
+    granularity='batches' yields (images [B,H,W,C], labels [B], meta) per written batch.
+    meta has study/series/sop, record, slice and padded (True for a unit repeated to even out slots).
+    """
+
+    def __init__(self, outdir, *, split="train", rank=0, world_size=1, worker_id=0, num_workers=1, seed=0, epoch=0,
+                 granularity="records", shuffle=True, drop_last=False, block_records=4, window=256, verify=False):
+        if not (0 <= rank < world_size):
+            raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
+        if not (0 <= worker_id < num_workers):
+            raise ValueError(f"worker_id must be in [0, num_workers={num_workers}), got {worker_id}")
+        self.outdir, self.split = outdir, split
+        self.rank, self.world_size, self.worker_id, self.num_workers = rank, world_size, worker_id, num_workers
+        self.seed, self.epoch, self.granularity = seed, epoch, granularity
+        self.shuffle, self.drop_last, self.block_records, self.window = shuffle, drop_last, block_records, window
+        self.manifest, self.indexes = load_split(outdir, split)
+        if verify:
+            for idx in self.indexes:
+                if _sha256_file(os.path.join(outdir, idx["file"])) != idx["sha256"]:
+                    raise ShardError(f"{idx['file']}: sha256 mismatch (shard damaged)")
+        self._flat = [(idx["file"], e) for idx in self.indexes for e in idx["entries"]]
+        self._start, self._consumed = 0, 0
+
+    @property
+    def slots(self):
+        return self.world_size * self.num_workers
+
+    @property
+    def slot(self):
+        return self.rank * self.num_workers + self.worker_id
+
+    def order(self):
+        return EpochOrder([[e["slices"] for e in idx["entries"]] for idx in self.indexes], self.seed, self.epoch,
+                          self.shuffle, self.granularity, self.block_records, self.window)
+
+    def plan(self, order=None):
+        order = order or self.order()
+        return slot_plan(order.units, self._start, self.slots, self.slot, self.drop_last)
+
+    def positions(self):
+        per, _, _, pos = self.plan()
+        return [pos(i) for i in range(per)]
+
+    def set_epoch(self, epoch):
+        self.epoch, self._start, self._consumed = epoch, 0, 0
+
+    def state_dict(self):
+        return {"epoch": self.epoch, "seed": self.seed, "samples_seen": self._start + self._consumed * self.slots,
+                "world_size": self.world_size}
+
+    def load_state_dict(self, s):
+        for k in ("epoch", "seed", "samples_seen", "world_size"):
+            if not isinstance(s.get(k), int):
+                raise ValueError(f"load_state_dict: {k} must be an int, got {s.get(k)!r}")
+        self.epoch, self.seed, self._start, self._consumed = s["epoch"], s["seed"], s["samples_seen"], 0
+
+    def __len__(self):
+        return self.plan()[0]
+
+    def units(self):
+        """(record dict, slice, padded) for this slot, resuming after the consumed units."""
+        order = self.order()
+        per, _, _, pos = self.plan(order)
+        remaining = max(0, order.units - self._start)
+        files, cache, cache_w = {}, {}, -1
+        try:
+            for i in range(self._consumed, per):
+                p = pos(i)
+                w = p // self.window
+                if w != cache_w:
+                    cache, cache_w = {}, w
+                r, sl = order.unit_at(p)
+                rec = cache.get(r)
+                if rec is None:
+                    file, entry = self._flat[r]
+                    f = files.get(file)
+                    if f is None:
+                        f = files[file] = open(os.path.join(self.outdir, file), "rb")
+                    rec = read_frame(f, entry, f"{file} record {entry['index']}")
+                    rec["_images"] = record_images(rec, f"{file} record {entry['index']}")
+                    if self.granularity == "records":
+                        cache[r] = rec
+                self._consumed = i + 1
+                yield rec, sl, self.slot + i * self.slots >= remaining
+        finally:
+            for f in files.values():
+                f.close()
+
+    def __iter__(self):
+        for rec, sl, padded in self.units():
+            if self.granularity == "records":
+                meta = {"study": rec["study"][sl], "series": rec["series"][sl], "sop": rec["sop"][sl],
+                        "record": rec["index"], "slice": sl, "padded": padded}
+                yield rec["_images"][sl], int(rec["labels"][sl]), meta
+            else:
+                meta = {"study": rec["study"], "series": rec["series"], "sop": rec["sop"], "record": rec["index"], "padded": padded}
+                yield rec["_images"], np.asarray(rec["labels"], dtype=np.int64), meta
+
+
+def torch_dataset(outdir, **kwargs):
+    """A torch.utils.data.IterableDataset over ShardDataset: rank/world size from torch.distributed
+    (when initialised), worker id/count from get_worker_info(). Call .set_epoch(e) each epoch.
+    Images come as numpy arrays; the default collate turns them into tensors."""
+    import torch
+    from torch.utils.data import IterableDataset, get_worker_info
+
+    class TorchShardDataset(IterableDataset):
+        def __init__(self):
+            super().__init__()
+            self.kwargs = dict(kwargs)
+            self.state = None
+
+        def set_epoch(self, epoch):
+            self.kwargs["epoch"], self.state = epoch, None
+
+        def load_state_dict(self, state):
+            self.state = dict(state)
+
+        def __iter__(self):
+            dist = torch.distributed
+            rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+            info = get_worker_info()
+            wid, nw = (info.id, info.num_workers) if info is not None else (0, 1)
+            ds = ShardDataset(outdir, rank=rank, world_size=world, worker_id=wid, num_workers=nw, **self.kwargs)
+            if self.state is not None:
+                ds.load_state_dict(self.state)
+            return iter(ds)
+
+    return TorchShardDataset()
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def _args(argv):
+    pos, opts = [], {}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--"):
+            key = a[2:].replace("-", "_")
+            if key in ("no_shuffle", "drop_last"):
+                opts[key] = True
+            else:
+                opts[key] = argv[i + 1]
+                i += 1
+        else:
+            pos.append(a)
+        i += 1
+    return pos, opts
+
+
+def main(argv):
+    pos, o = _args(argv)
+    if len(pos) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd, outdir = pos[0], pos[1]
+    split = o.get("split", "train")
+    if cmd == "dump":
+        for images, labels, meta in iter_batches(outdir, split=split, verify=o.get("verify", "1") != "0"):
+            print(json.dumps({"index": meta["index"], "shape": list(images.shape), "dtype": str(images.dtype),
+                              "labels": labels.tolist(), "sop": meta["sop"], "study": meta["study"], "series": meta["series"],
+                              "values": images.astype(np.float64).ravel().tolist()}))
+        return 0
+    if cmd == "order":
+        ds = ShardDataset(outdir, split=split, rank=int(o.get("rank", 0)), world_size=int(o.get("world_size", 1)),
+                          worker_id=int(o.get("worker", 0)), num_workers=int(o.get("num_workers", 1)),
+                          seed=int(o.get("seed", 0)), epoch=int(o.get("epoch", 0)),
+                          granularity=o.get("granularity", "records"), shuffle=not o.get("no_shuffle"),
+                          drop_last=bool(o.get("drop_last")))
+        if "samples_seen" in o:
+            ds.load_state_dict({"epoch": ds.epoch, "seed": ds.seed, "samples_seen": int(o["samples_seen"]), "world_size": 0})
+        limit = int(o.get("limit", -1))
+        out = []
+        for n, (rec, sl, padded) in enumerate(ds.units()):
+            if n == limit:
+                break
+            out.append([rec["index"], sl, padded])
+        print(json.dumps({"units": out, "state": ds.state_dict()}))
+        return 0
+    if cmd == "bench":
+        t0, n, nbytes = time.perf_counter(), 0, 0
+        for images, labels, meta in iter_batches(outdir, split=split, verify=o.get("verify", "1") != "0"):
+            n += 1
+            nbytes += images.nbytes
+            float(images[0].astype(np.float32).sum())  # touch the data
+        dt = time.perf_counter() - t0
+        print(json.dumps({"records": n, "bytes": nbytes, "seconds": dt, "records_per_s": n / dt if dt else 0, "mb_per_s": nbytes / 1e6 / dt if dt else 0}))
+        return 0
+    print(f"unknown command {cmd!r}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,106 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PYTHON, REPO } from './helpers/shared.js';
+import { readRecords, readShardIndex, readManifest, ShardDataset, writeSyntheticDataset, hashSeed, permutation } from '../src/shards/index.js';
+
+const SCRIPT = join(REPO, 'scripts', 'ctwindow_shards.py');
+
+function py(args: string[]): string {
+  const r = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`python ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+function pyCode(code: string): string {
+  const r = spawnSync(PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(REPO, 'scripts'))})\n${code}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('Python reader (numpy + msgpack only)', () => {
+  const dirs: Record<string, string> = {};
+  beforeAll(async () => {
+    for (const dtype of ['uint8', 'float16', 'float32'] as const) {
+      dirs[dtype] = await mkdtemp(join(tmpdir(), `ctw-py-${dtype}-`));
+      await writeSyntheticDataset(dirs[dtype], { seed: 11, records: { train: 5, val: 2 }, batch: 3, hw: [4, 5], shardBytes: 1200, dtype, ragged: true });
+    }
+  });
+
+  for (const dtype of ['uint8', 'float16', 'float32'] as const) {
+    it(`iter_batches matches the Node reader value for value (${dtype})`, async () => {
+      for (const split of ['train', 'val'] as const) {
+        const lines = py(['dump', dirs[dtype], '--split', split]).trim().split('\n').map((l) => JSON.parse(l));
+        const node = [];
+        for await (const r of readRecords(dirs[dtype], { split })) node.push(r);
+        expect(lines.length).toBe(node.length);
+        expect(node.length).toBeGreaterThan(1);
+        for (const [i, p] of lines.entries()) {
+          const n = node[i];
+          expect(p.index).toBe(n.index);
+          expect(p.shape).toEqual(n.shape);
+          expect(p.dtype).toBe(dtype);
+          expect(p.labels).toEqual(n.labels);
+          expect(p.sop).toEqual(n.sop);
+          expect(p.study).toEqual(n.study);
+          expect(p.values.length).toBe(n.pixels.length);
+          expect(p.values).toEqual(Array.from(n.pixels));
+        }
+      }
+    });
+  }
+
+  it('same hash, generator and permutation as Node', () => {
+    const out = JSON.parse(pyCode('import json, ctwindow_shards as c\nprint(json.dumps([c.hash_seed(1, 0, 1), c.hash_seed(-5, 2**40, 7), c.permutation(17, 12345)]))'));
+    expect(out).toEqual([hashSeed(1, 0, 1), hashSeed(-5, 2 ** 40, 7), Array.from(permutation(17, 12345))]);
+  });
+
+  it('iter_batches with verify refuses a damaged shard, naming it; verify="full" names the record', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctw-py-bad-'));
+    await writeSyntheticDataset(dir, { seed: 11, records: { train: 5 }, batch: 3, hw: [4, 5], shardBytes: 1200 });
+    const m = await readManifest(dir);
+    const sh = m.splits.train!.shards[1];
+    const idx = await readShardIndex(dir, sh.index);
+    const buf = await readFile(join(dir, sh.file));
+    buf[idx.entries[0].offset + 30] ^= 1;
+    await writeFile(join(dir, sh.file), buf);
+    const run = (verify: string) => spawnSync(PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(REPO, 'scripts'))})
+import ctwindow_shards as c
+for _ in c.iter_batches(${JSON.stringify(dir)}, verify=${verify}): pass`], { encoding: 'utf8' });
+    const a = run('True');
+    expect(a.status).not.toBe(0);
+    expect(a.stderr).toContain(`${sh.file}: sha256 mismatch`);
+    const b = run('"full"');
+    expect(b.stderr).toContain(`${sh.file} record ${idx.entries[0].index}: payload CRC mismatch`);
+  });
+});
+
+describe('partition order: Node and Python agree', () => {
+  it('same units for the same seed/epoch/rank/worker, granularities, shuffle, drop_last and resume offsets', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctw-py-order-'));
+    await writeSyntheticDataset(dir, { seed: 4, records: { train: 11 }, batch: 3, hw: [2, 2], shardBytes: 600, ragged: true });
+    const cases = [
+      { worldSize: 1, numWorkers: 1, rank: 0, workerId: 0, granularity: 'records', shuffle: true, dropLast: false, seed: 0, epoch: 0 },
+      { worldSize: 3, numWorkers: 2, rank: 2, workerId: 1, granularity: 'records', shuffle: true, dropLast: false, seed: 9, epoch: 3 },
+      { worldSize: 2, numWorkers: 2, rank: 1, workerId: 0, granularity: 'batches', shuffle: true, dropLast: true, seed: 1, epoch: 1 },
+      { worldSize: 4, numWorkers: 1, rank: 3, workerId: 0, granularity: 'batches', shuffle: false, dropLast: false, seed: 0, epoch: 0 },
+      { worldSize: 2, numWorkers: 3, rank: 0, workerId: 2, granularity: 'records', shuffle: true, dropLast: false, seed: 7, epoch: 0, start: 13 },
+    ] as const;
+    for (const c of cases) {
+      const ds = await ShardDataset.open(dir, c);
+      if ('start' in c) ds.loadStateDict({ epoch: c.epoch, seed: c.seed, samples_seen: c.start, world_size: 1 });
+      const node: unknown[] = [];
+      for await (const u of ds.units()) node.push([u.rec.index, u.slice, u.padded]);
+      const args = ['order', dir, '--world-size', `${c.worldSize}`, '--num-workers', `${c.numWorkers}`, '--rank', `${c.rank}`, '--worker', `${c.workerId}`,
+        '--seed', `${c.seed}`, '--epoch', `${c.epoch}`, '--granularity', c.granularity];
+      if (!c.shuffle) args.push('--no-shuffle');
+      if (c.dropLast) args.push('--drop-last');
+      if ('start' in c) args.push('--samples-seen', `${c.start}`);
+      const p = JSON.parse(py(args));
+      expect(node.length).toBeGreaterThan(0);
+      expect(p.units, JSON.stringify(c)).toEqual(node);
+      expect(p.state).toEqual({ ...ds.stateDict(), world_size: c.worldSize });
+    }
+  });
+});
