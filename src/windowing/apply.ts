@@ -1,7 +1,8 @@
 /**
  * applyWindow: the pipeline's entry point. Runs the plan on the current tfjs backend.
- * Today every backend runs applyWindowReference; a fused executor (src/windowing/gpu/) can be
- * registered with `setWindowExecutor` and is used when it accepts the backend and plan.
+ * On the cpu and wasm backends the lookup-table path (lut.ts, same values as the reference);
+ * elsewhere applyWindowReference, unless a fused executor (src/windowing/gpu/) was registered
+ * for the backend with `setWindowExecutor` and accepts the plan.
  *
  * @example
  *   const plan = compileWindow({ strategy: 'channelwise' });
@@ -9,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SliceWindowMeta, WindowPlan } from './plan.js';
+import { applyWindowLut } from './lut.js';
 import { applyWindowReference, checkWindowInputs } from './reference.js';
 
 /** A faster implementation of the same plan semantics; returns undefined to decline. */
@@ -27,6 +29,10 @@ export function applyWindow(plan: WindowPlan, hu: tf.Tensor3D, meta: SliceWindow
   for (const e of executors) {
     if (e.backend !== backend) continue;
     const out = e.run(plan, hu, meta);
+    if (out) return out;
+  }
+  if (backend === 'cpu' || backend === 'wasm') {
+    const out = applyWindowLut(plan, hu, meta);
     if (out) return out;
   }
   return applyWindowReference(plan, hu, meta);

@@ -13,6 +13,7 @@ export { compileWindow, windowProblem, WindowConfigError } from './compile.js';
 export { applyWindow, setWindowExecutor } from './apply.js';
 export type { WindowExecutor } from './apply.js';
 export { applyWindowReference, checkWindowInputs } from './reference.js';
+export { applyWindowLut } from './lut.js';
 export { metadataWindow, windowBounds } from './plan.js';
 export type { WindowPlan, SliceWindowMeta, ScalarPlan, WindowTerm, RawTerm, ClipTerm, SigmoidTerm, ChannelMap, OutputChannel, WindowNorm } from './plan.js';
 export { clipWindow } from './ops/clip_window.js';
