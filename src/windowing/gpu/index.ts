@@ -1,0 +1,130 @@
+/**
+ * Fused windowing on tfjs's WebGPU backend: one custom kernel per plan computes
+ * HU → windows → per-slice normalisation (min/max reduced on the GPU) → channel maps →
+ * float32, or uint8 packed on the GPU four values per u32 so only one byte per channel comes
+ * back. Same contract as `applyWindowReference` in ../ (the definition of truth); tests check
+ * the two agree on every seed strategy.
+ *
+ * @example
+ *   await initBackend('webgpu');
+ *   const plan = compileWindow({ strategy: 'sigmoid-ensemble' });
+ *   const out = fusedWindow(plan, hu, meta);          // tf.Tensor4D [B,H,W,3], or undefined
+ *   const { data, shape } = (await fusedWindowUint8(plan, hu, meta))!;  // Uint8Array [B,H,W,C]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { metadataWindow, windowBounds, type ClipTerm, type SliceWindowMeta, type WindowPlan } from '../plan.js';
+import { type FusedLayout, fusedLayout } from './codegen.js';
+import { FUSED_WINDOW, registerFusedWindowKernel } from './kernel.js';
+
+export { FUSED_WINDOW } from './kernel.js';
+export { fusedLayout, type FusedLayout } from './codegen.js';
+
+const layouts = new WeakMap<WindowPlan, FusedLayout | null>();
+
+function layoutOf(plan: WindowPlan): FusedLayout | undefined {
+  let l = layouts.get(plan);
+  if (l === undefined) {
+    l = fusedLayout(plan) ?? null;
+    layouts.set(plan, l);
+  }
+  return l ?? undefined;
+}
+
+/** True when the fused path can run this plan now (backend 'webgpu' and a supported plan). */
+export function fusedWindowSupported(plan: WindowPlan): boolean {
+  return tf.getBackend() === 'webgpu' && layoutOf(plan) !== undefined;
+}
+
+function checkHu(hu: tf.Tensor3D): [number, number, number] {
+  if (!(hu instanceof tf.Tensor) || hu.rank !== 3) {
+    throw new Error(`fusedWindow: hu must be a rank-3 tensor [B,H,W], got ${hu instanceof tf.Tensor ? `shape [${hu.shape}]` : typeof hu}`);
+  }
+  if (hu.dtype !== 'float32') throw new Error(`fusedWindow: hu must be float32 Hounsfield units, got ${hu.dtype}`);
+  return hu.shape as [number, number, number];
+}
+
+/** Per-slice parameter table [B, S]: slope sign, then [lo, hi] of every metadata clip term. */
+function sliceParams(l: FusedLayout, B: number, meta: readonly SliceWindowMeta[] | undefined): Float32Array {
+  const S = l.sliceColumns;
+  const needsMeta = l.terms.some((t) => t.metaColumn !== undefined);
+  if (needsMeta && (!meta || meta.length !== B)) {
+    throw new Error(`fusedWindow: meta must have one entry per slice (${B}) for plan "${l.plan.name}", got ${meta ? meta.length : 'none'}`);
+  }
+  const table = new Float32Array(B * S);
+  for (let b = 0; b < B; b++) {
+    const m = meta?.[b];
+    table[b * S] = m && Number.isFinite(m.slope) && m.slope < 0 ? -1 : 1;
+    for (const slot of l.terms) {
+      if (slot.metaColumn === undefined) continue;
+      const term = l.plan.scalars[slot.scalar].terms[slot.term] as ClipTerm;
+      const w = metadataWindow(term, m as SliceWindowMeta, l.plan.fallback);
+      if (typeof w === 'string') throw new Error(`fusedWindow: slice ${b}: ${w}`);
+      const [lo, hi] = windowBounds(w.center, w.width);
+      table[b * S + slot.metaColumn] = lo;
+      table[b * S + slot.metaColumn + 1] = hi;
+    }
+  }
+  return table;
+}
+
+function run(plan: WindowPlan, hu: tf.Tensor3D, meta: readonly SliceWindowMeta[] | undefined, mode: 'float32' | 'uint8'): tf.Tensor | undefined {
+  if (tf.getBackend() !== 'webgpu') return undefined;
+  const layout = layoutOf(plan);
+  if (!layout) return undefined;
+  const [B] = checkHu(hu);
+  registerFusedWindowKernel();
+  const sl = tf.tensor2d(sliceParams(layout, B, meta), [B, layout.sliceColumns], 'float32');
+  try {
+    return tf.engine().runKernel(FUSED_WINDOW, { hu, sl }, { layout, mode } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  } finally {
+    sl.dispose();
+  }
+}
+
+/**
+ * Window a batch with the fused WebGPU kernel. Returns float32 [B,H,W,C] in [0,1], or
+ * undefined when the backend is not 'webgpu' or the plan is outside what the fused path
+ * covers (the caller then uses the tfjs-ops path).
+ * @param meta per-slice window tags and rescale (needed by metadata windows and raw terms)
+ */
+export function fusedWindow(plan: WindowPlan, hu: tf.Tensor3D, meta?: readonly SliceWindowMeta[]): tf.Tensor4D | undefined {
+  return run(plan, hu, meta, 'float32') as tf.Tensor4D | undefined;
+}
+
+/**
+ * Like fusedWindow with uint8 output quantised and packed on the GPU: returns an int32 tensor
+ * whose bytes (little endian) are the uint8 [B,H,W,C] values, padded to whole words. Keep it
+ * to overlap the download with the next batch's kernels; read it with `unpackUint8`.
+ * Quantisation: round-half-to-even(clamp(v,0,1)·255), as `tf.round` on the CPU backend.
+ */
+export function fusedWindowPacked(plan: WindowPlan, hu: tf.Tensor3D, meta?: readonly SliceWindowMeta[]): tf.Tensor1D | undefined {
+  return run(plan, hu, meta, 'uint8') as tf.Tensor1D | undefined;
+}
+
+/** Download a packed tensor from fusedWindowPacked (and dispose it) as uint8 [B,H,W,C] bytes. */
+export async function unpackUint8(packed: tf.Tensor1D, shape: readonly [number, number, number, number]): Promise<Uint8Array> {
+  try {
+    const words = (await packed.data()) as Int32Array;
+    const n = shape[0] * shape[1] * shape[2] * shape[3];
+    if (words.byteLength < n) throw new Error(`unpackUint8: ${words.byteLength} bytes for shape [${shape}] (${n} needed)`);
+    return new Uint8Array(words.buffer, words.byteOffset, n);
+  } finally {
+    packed.dispose();
+  }
+}
+
+/**
+ * Window a batch on the GPU and download it as uint8 [B,H,W,C] (1 byte per channel crosses
+ * the bus). Undefined when the fused path does not apply (see fusedWindow).
+ */
+export async function fusedWindowUint8(
+  plan: WindowPlan,
+  hu: tf.Tensor3D,
+  meta?: readonly SliceWindowMeta[],
+): Promise<{ data: Uint8Array; shape: [number, number, number, number] } | undefined> {
+  const packed = fusedWindowPacked(plan, hu, meta);
+  if (!packed) return undefined;
+  const [B, H, W] = hu.shape;
+  const shape: [number, number, number, number] = [B, H, W, plan.outputs.length];
+  return { data: await unpackUint8(packed, shape), shape };
+}
