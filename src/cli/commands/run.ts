@@ -1,8 +1,84 @@
+/**
+ * `ctwindow run <pipeline.yaml> [--set dotted.key=value …] [--resume] [--partition i/N]`
+ */
 import type { Command } from 'commander';
+import { runPipeline, RunError, type RunSummary } from '../../pipeline/run.js';
+import { ConfigError } from '../../config/index.js';
+import { SourceError } from '../../source/index.js';
+import { createProgress } from '../progress.js';
 
-// Placeholder: replaced by the real command module.
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** `--partition i/N`, or the array index of Kubernetes Indexed Jobs / Slurm / AWS Batch with `--partitions N`. */
+export function resolvePartition(spec: string | undefined, count: string | undefined, env: NodeJS.ProcessEnv = process.env): { index: number; count: number } | undefined {
+  if (spec) {
+    const m = /^(\d+)\/(\d+)$/.exec(spec);
+    if (!m) throw new RunError(`--partition: expected i/N (e.g. 0/4), got "${spec}"`);
+    return { index: Number(m[1]), count: Number(m[2]) };
+  }
+  const fromEnv = env.JOB_COMPLETION_INDEX ?? env.SLURM_ARRAY_TASK_ID ?? env.AWS_BATCH_JOB_ARRAY_INDEX;
+  if (count === undefined) return undefined;
+  const n = Number(count);
+  if (!Number.isInteger(n) || n < 1) throw new RunError(`--partitions: expected a positive integer, got "${count}"`);
+  if (fromEnv === undefined) throw new RunError('--partitions given but none of JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX is set; use --partition i/N');
+  return { index: Number(fromEnv), count: n };
+}
+
+export function formatSummary(s: RunSummary): string {
+  const m = s.manifest;
+  const lines = [`done: ${s.outDir}`];
+  if (s.alreadyComplete) lines.push('  (already complete: nothing to do)');
+  for (const [split, sum] of Object.entries(m.splits)) {
+    if (!sum) continue;
+    lines.push(
+      `  ${split.padEnd(5)} ${sum.slices} slices in ${sum.records} batches, ${sum.shards.length} shard(s): ${sum.positives} positive / ${sum.negatives} negative; ` +
+        `dropped ${sum.sampling.dropped}, repeated ${sum.sampling.repeated}`,
+    );
+  }
+  const byReason = new Map<string, number>();
+  for (const q of m.quarantined) {
+    const k = `${q.stage}: ${q.reason.replace(/^.*?: (line \d+: )?/, '').replace(/\/[^ ]+\.dcm/g, '<file>')}`;
+    byReason.set(k, (byReason.get(k) ?? 0) + 1);
+  }
+  lines.push(`  quarantined ${m.quarantined.length}${m.quarantined.length ? ' (see manifest.json "quarantined"):' : ''}`);
+  for (const [k, n] of [...byReason].sort((a, b) => b[1] - a[1]).slice(0, 8)) lines.push(`    ${String(n).padStart(5)} × ${k}`);
+  const secs = s.elapsedMs / 1000;
+  lines.push(`  backend ${m.backend.name} (${m.backend.reason}); ${s.slicesWritten} slices written in ${secs.toFixed(1)} s (${(s.slicesWritten / Math.max(secs, 1e-9)).toFixed(1)} slices/s)${s.resumedRecords ? `; ${s.resumedRecords} records kept from the interrupted run` : ''}`);
+  return lines.join('\n');
+}
+
 export function register(program: Command): void {
-  program.command('run').description('(not implemented yet)').action(() => {
-    throw new Error('ctwindow run: not implemented yet');
-  });
+  program
+    .command('run')
+    .description('run a pipeline YAML: CSV ⨝ DICOM → windowing → balanced batches → shards')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .option('--set <key=value>', 'override a config value (dotted key, YAML value); repeatable', collect, [])
+    .option('--backend <name>', 'tfjs backend: auto | tensorflow | webgpu | wasm | cpu (overrides the YAML)')
+    .option('--resume', 'continue an interrupted run in the same output folder')
+    .option('--partition <i/N>', 'process only exams of partition i of N (into part-i-of-N/)')
+    .option('--partitions <N>', 'partition count, index from JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID / AWS_BATCH_JOB_ARRAY_INDEX')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (pipeline: string, o: { set: string[]; backend?: string; resume?: boolean; partition?: string; partitions?: string; quiet?: boolean }) => {
+      const overrides = [...o.set, ...(o.backend ? [`backend=${o.backend}`] : [])];
+      const progress = createProgress({ quiet: o.quiet });
+      try {
+        const summary = await runPipeline(pipeline, {
+          overrides,
+          resume: o.resume,
+          partition: resolvePartition(o.partition, o.partitions),
+          onProgress: (p) => progress.update(p),
+          log: (line) => console.error(line),
+        });
+        progress.stop();
+        console.log(formatSummary(summary));
+      } catch (e) {
+        progress.stop();
+        if (e instanceof ConfigError || e instanceof RunError || e instanceof SourceError) {
+          console.error(`ctwindow run: ${e.message}`);
+          process.exitCode = 2;
+          return;
+        }
+        throw e;
+      }
+    });
 }

@@ -1,0 +1,104 @@
+/**
+ * Load a pipeline YAML: parse, apply `--set dotted.key=value` overrides (values parsed as
+ * YAML, so `--set resize=[512,512]` works), validate, resolve paths.
+ *
+ * @example
+ *   const { config, hash } = await loadConfig('pipelines/demo.yaml', ['batch.size=16']);
+ */
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { pipelineSchema, type PipelineConfig } from './schema.js';
+import { ConfigError, describeIssue } from './errors.js';
+
+export interface LoadedConfig {
+  /** Validated config; source.csv, source.dicomRoot and output.dir are absolute paths. */
+  config: PipelineConfig;
+  /** sha256 (hex) of the canonical resolved config, output.dir excluded. */
+  hash: string;
+  /** The YAML file, as given. */
+  file: string;
+}
+
+/** Apply one `dotted.key=value` override to a plain object (in place). */
+export function applyOverride(target: Record<string, unknown>, spec: string, file = '--set'): void {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new ConfigError(file, [`--set ${spec}: expected dotted.key=value`]);
+  const keys = spec.slice(0, eq).trim().split('.');
+  let value: unknown;
+  try {
+    value = parseYaml(spec.slice(eq + 1));
+  } catch (e) {
+    throw new ConfigError(file, [`--set ${spec}: value is not valid YAML (${(e as Error).message.split('\n')[0]})`]);
+  }
+  let node: Record<string, unknown> = target;
+  for (const k of keys.slice(0, -1)) {
+    const next = node[k];
+    if (next === undefined || next === null) node[k] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) {
+      throw new ConfigError(file, [`--set ${spec}: ${k} is not a mapping`]);
+    }
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+/** Canonical JSON: keys sorted, so equal configs hash equally. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v as object)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Validate a raw (already parsed) config object. `base` resolves relative paths. */
+export function validateConfig(raw: unknown, file: string, base: string): LoadedConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(file, ['expected a YAML mapping at the top level']);
+  }
+  const r = pipelineSchema.safeParse(raw, { reportInput: true });
+  if (!r.success) throw new ConfigError(file, r.error.issues.map((i) => describeIssue(i)));
+  const config = r.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  config.source.csv = abs(config.source.csv);
+  config.source.dicomRoot = abs(config.source.dicomRoot);
+  config.output.dir = abs(config.output.dir);
+  // The hash identifies the data a config produces: paths are taken relative to the YAML's
+  // folder so that a moved checkout hashes the same; the output folder does not count.
+  const forHash = structuredClone(config) as Record<string, any>;
+  forHash.source.csv = relative(base, config.source.csv);
+  forHash.source.dicomRoot = relative(base, config.source.dicomRoot);
+  delete forHash.output.dir;
+  const hash = createHash('sha256').update(canonicalJson(forHash)).digest('hex');
+  return { config, hash, file };
+}
+
+/**
+ * Read, override and validate a pipeline YAML. Overrides' paths resolve like the file's.
+ * Throws ConfigError whose message names the file and field.
+ */
+export async function loadConfig(file: string, overrides: string[] = []): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [`cannot read the pipeline file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    const msg = e instanceof YAMLParseError ? `${e.message.split('\n')[0]}` : (e as Error).message;
+    throw new ConfigError(file, [`not valid YAML: ${msg}`]);
+  }
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, ['expected a YAML mapping at the top level']);
+  for (const o of overrides) applyOverride(raw as Record<string, unknown>, o, file);
+  return validateConfig(raw, file, dirname(resolve(file)));
+}

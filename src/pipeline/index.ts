@@ -1,0 +1,1 @@
+export { runPipeline, RunError, type RunOptions, type RunSummary, type Progress } from './run.js';

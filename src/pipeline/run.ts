@@ -1,0 +1,296 @@
+/**
+ * `ctwindow run`: YAML → train.csv ⨝ DICOM → windowing → balanced batches → shards.
+ *
+ * The stream, end to end, with backpressure at every step (the CSV is read only as fast as
+ * batches are written):
+ *
+ *   readSource (csv-parse, highland) ─► per-split Balancer (refs only, nothing decoded yet)
+ *     ─► BatchProcessor (read, decode, window, resize, encode; failures → quarantine +
+ *        replacement of the same class) ─► ShardWriter (framed msgpack, atomic shards)
+ *   ─► manifest.json (last)
+ *
+ * Resume: the sampler is a pure function of (CSV, config, seed), so a resumed run replays it
+ * cheaply (CSV only) and skips the records already committed in complete shards, replaying
+ * their decode failures from the notes stored with them; the result equals an uninterrupted
+ * run's, byte for byte.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { initBackend } from '../backend/index.js';
+import { checkCsvHeader, readSource, type SourceOptions } from '../source/index.js';
+import { Balancer, type BalanceStats } from '../sampling/index.js';
+import { assembleRecord, InProcessProcessor, type BatchProcessor, type SliceOk } from '../batching/index.js';
+import { compileWindow } from '../windowing/index.js';
+import {
+  describeExistingOutput,
+  openShardWriter,
+  readManifest,
+  summarizeSplit,
+  writeManifest,
+  FORMAT_VERSION,
+  type Manifest,
+  type ShardWriter,
+} from '../shards/index.js';
+import type { BackendInfo, Quarantine, SliceRef, Split } from '../types.js';
+
+const require = createRequire(import.meta.url);
+const VERSION: string = require('../../package.json').version;
+
+export interface RunOptions {
+  /** `dotted.key=value` overrides, values parsed as YAML. */
+  overrides?: string[];
+  /** Continue a killed run in the same output folder. */
+  resume?: boolean;
+  /** Cluster partition: process only exams hashing to `index` of `count`; output to `part-<i>-of-<N>/`. */
+  partition?: { index: number; count: number };
+  /** Progress callback, called after every batch. */
+  onProgress?: (p: Progress) => void;
+  /** One-line messages (backend choice, warnings). */
+  log?: (line: string) => void;
+  /** Replace the slice processor (worker pool, tests). */
+  processor?: (opts: ConstructorParameters<typeof InProcessProcessor>[0], config: LoadedConfig['config']) => Promise<BatchProcessor> | BatchProcessor;
+}
+
+export interface Progress {
+  slices: number;
+  records: number;
+  quarantined: number;
+  /** Fraction of the CSV consumed, 0..1. */
+  fraction: number;
+  elapsedMs: number;
+}
+
+export interface RunSummary {
+  outDir: string;
+  manifest: Manifest;
+  backend: BackendInfo;
+  elapsedMs: number;
+  slicesWritten: number;
+  /** Records skipped because a resumed run found them committed. */
+  resumedRecords: number;
+  alreadyComplete: boolean;
+}
+
+/** Thrown for problems found before any work is done (config, CSV header, output folder). */
+export class RunError extends Error {}
+
+interface SplitState {
+  split: Split;
+  balancer: Balancer;
+  writer: ShardWriter;
+  /** Records emitted so far (committed or new). */
+  index: number;
+  /** Failed SOPs per committed record, to replay without decoding on resume. */
+  replayFailures: Map<string, Quarantine>;
+  notes: Quarantine[];
+  /** Notes of batches in which nothing decoded: stored with the next record written. */
+  carry?: Quarantine[];
+}
+
+export async function runPipeline(configPath: string, opts: RunOptions = {}): Promise<RunSummary> {
+  const t0 = Date.now();
+  const log = opts.log ?? (() => {});
+  const loaded = await loadConfig(configPath, opts.overrides ?? []);
+  const { config, hash } = loaded;
+  let outDir = config.output.dir;
+  if (opts.partition) {
+    const { index, count } = opts.partition;
+    if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
+      throw new RunError(`--partition: expected i/N with 0 ≤ i < N, got ${index}/${count}`);
+    }
+    outDir = join(outDir, `part-${index}-of-${count}`);
+  }
+
+  // Refuse to mix runs; a finished run with the same config is simply reported.
+  const existing = await describeExistingOutput(outDir);
+  if (existing) {
+    let manifest: Manifest | undefined;
+    try { manifest = await readManifest(outDir); } catch { /* incomplete */ }
+    if (manifest && manifest.configHash === hash) {
+      if (opts.resume) {
+        return { outDir, manifest, backend: manifest.backend, elapsedMs: Date.now() - t0, slicesWritten: 0, resumedRecords: 0, alreadyComplete: true };
+      }
+    }
+    if (!opts.resume) {
+      throw new RunError(`${outDir}: the output folder already holds ${existing}; use --resume to continue that run, or choose another output.dir`);
+    }
+    if (manifest && manifest.configHash !== hash) {
+      throw new RunError(`${outDir}: holds a finished run of a different config (hash ${manifest.configHash.slice(0, 12)}…, this config ${hash.slice(0, 12)}…); --resume continues only the same config`);
+    }
+  }
+
+  const sourceOpts: SourceOptions = {
+    csv: config.source.csv,
+    dicomRoot: config.source.dicomRoot,
+    label: config.source.label,
+    columns: config.source.columns,
+    filter: config.source.filter,
+    limit: config.source.limit,
+    seed: config.seed,
+    valFraction: config.split.val,
+    partition: opts.partition,
+  };
+  await checkCsvHeader(sourceOpts);
+  const plan = compileWindow(config.window);
+  const backend = await initBackend(config.backend, log);
+  log(`backend: ${backend.name} (${backend.reason})${backend.adapter?.description ? ` adapter: ${backend.adapter.description}` : ''}`);
+
+  await mkdir(outDir, { recursive: true });
+  const procOpts = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
+  const processor = opts.processor ? await opts.processor(procOpts, config) : new InProcessProcessor(procOpts);
+
+  const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
+  const states = new Map<Split, SplitState>();
+  for (const split of splits) {
+    const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume: !!opts.resume });
+    const balanced = config.balance.applyTo === 'all' || split === 'train';
+    const replayFailures = new Map<string, Quarantine>();
+    for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);
+    states.set(split, {
+      split,
+      writer,
+      index: 0,
+      replayFailures,
+      notes: [],
+      balancer: new Balancer({
+        mode: balanced ? config.balance.mode : 'none',
+        positiveFraction: config.balance.positiveFraction,
+        batchSize: config.batch.size,
+        buffer: Math.max(config.balance.buffer, config.batch.size),
+        seed: config.seed,
+        stream: split,
+      }),
+    });
+  }
+
+  const csvQuarantine: Quarantine[] = [];
+  let slicesWritten = 0, recordsWritten = 0, resumedRecords = 0, quarantinedNow = 0;
+  const progressState = { bytes: 0 };
+  const { size: csvSize } = await import('node:fs/promises').then((fs) => fs.stat(config.source.csv));
+
+  const emit = async (st: SplitState, refs: SliceRef[]) => {
+    const index = st.index++;
+    if (index < st.writer.committedRecords) {
+      // Committed before a crash: replay its failures (and their replacements) without decoding.
+      let pending = refs;
+      let good = 0;
+      while (pending.length) {
+        const next: SliceRef[] = [];
+        for (const r of pending) {
+          if (st.replayFailures.has(`${r.row}:${r.sop}`)) {
+            const rep = st.balancer.replacement(r.label);
+            if (rep) next.push(rep);
+          } else good++;
+        }
+        pending = next;
+      }
+      if (good === 0) st.index--; // as in the original run: an all-failed batch takes no index
+      else resumedRecords++;
+      return;
+    }
+    const ok: SliceOk[] = [];
+    const notes: Quarantine[] = [];
+    let pending = refs;
+    while (pending.length) {
+      const results = await processor.process(pending);
+      const next: SliceRef[] = [];
+      for (const r of results) {
+        if (r.ok) ok.push(r);
+        else {
+          notes.push(r.quarantine);
+          const rep = st.balancer.replacement(r.ref.label);
+          if (rep) next.push(rep);
+        }
+      }
+      pending = next;
+    }
+    quarantinedNow += notes.length;
+    st.notes.push(...notes);
+    if (!ok.length) {
+      // Nothing in this batch could be decoded: keep the numbering dense, carry the notes on.
+      st.index--;
+      st.carry = [...(st.carry ?? []), ...notes];
+      return;
+    }
+    const carried = st.carry ?? [];
+    st.carry = undefined;
+    const record = assembleRecord(ok, { size: config.resize as [number, number], channels: plan.channels, dtype: config.output.dtype, strategy: plan.name, split: st.split, index });
+    await st.writer.append(record, [...carried, ...notes]);
+    slicesWritten += ok.length;
+    recordsWritten++;
+    opts.onProgress?.({ slices: slicesWritten, records: recordsWritten, quarantined: quarantinedNow + csvQuarantine.length, fraction: csvSize ? progressState.bytes / csvSize : 1, elapsedMs: Date.now() - t0 });
+  };
+
+  try {
+    for await (const item of readSource({ ...sourceOpts, progress: progressState })) {
+      if (item.kind === 'quarantine') {
+        csvQuarantine.push(item.quarantine);
+        continue;
+      }
+      const st = states.get(item.ref.split);
+      if (!st) {
+        // split.val = 0: everything is train.
+        const train = states.get('train')!;
+        for (const b of train.balancer.push({ ...item.ref, split: 'train' })) await emit(train, b.refs);
+        continue;
+      }
+      for (const b of st.balancer.push(item.ref)) await emit(st, b.refs);
+    }
+    for (const st of states.values()) for (const b of st.balancer.end()) await emit(st, b.refs);
+  } finally {
+    await processor.close();
+  }
+
+  const summaries: Manifest['splits'] = {};
+  for (const st of states.values()) {
+    const shards = await st.writer.close();
+    summaries[st.split] = summarizeSplit(shards, samplingStats(st.balancer.stats));
+  }
+  const quarantined = sortQuarantine([
+    ...csvQuarantine,
+    ...[...states.values()].flatMap((st) => [...st.writer.committedNotes, ...st.notes]),
+  ]);
+  const manifest: Manifest = {
+    formatVersion: FORMAT_VERSION,
+    createdBy: { name: 'ctwindow', version: VERSION },
+    config,
+    configHash: hash,
+    backend,
+    channels: plan.channels,
+    dtype: config.output.dtype,
+    imageShape: [config.resize[0], config.resize[1], plan.channels.length],
+    splits: summaries,
+    quarantined,
+  };
+  await writeManifest(outDir, manifest);
+  return { outDir, manifest, backend, elapsedMs: Date.now() - t0, slicesWritten, resumedRecords, alreadyComplete: false };
+}
+
+function samplingStats(s: BalanceStats) {
+  return {
+    dropped: s.dropped.positives + s.dropped.negatives,
+    repeated: s.repeated.positives + s.repeated.negatives,
+    droppedPositives: s.dropped.positives,
+    droppedNegatives: s.dropped.negatives,
+    repeatedPositives: s.repeated.positives,
+    repeatedNegatives: s.repeated.negatives,
+    seenPositives: s.seen.positives,
+    seenNegatives: s.seen.negatives,
+    unbalancedBatches: s.unbalancedBatches,
+  };
+}
+
+/** Deterministic order: by CSV row, then path, then reason; duplicates (resume) removed. */
+function sortQuarantine(qs: Quarantine[]): Quarantine[] {
+  const seen = new Set<string>();
+  const out: Quarantine[] = [];
+  for (const q of qs) {
+    const k = `${q.stage}|${q.row}|${q.path}|${q.reason}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(q);
+  }
+  return out.sort((a, b) => (a.row ?? 0) - (b.row ?? 0) || (a.path ?? '').localeCompare(b.path ?? '') || a.reason.localeCompare(b.reason));
+}
