@@ -12,3 +12,4 @@ export { loadDataset, readRecords, ShardFiles, type DecodedRecord, type LoadedSp
 export * from './partition.js';
 export { ShardDataset, type ShardDatasetOptions, type DatasetState, type Sample, type Batch, type SliceMeta, type BatchMeta } from './dataset.js';
 export { writeSyntheticDataset, syntheticRecord, type SyntheticDatasetOptions } from './synthetic.js';
+export { mergeDatasets, type MergeResult } from './merge.js';

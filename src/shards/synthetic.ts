@@ -65,7 +65,7 @@ export function syntheticRecord(o: SyntheticRecordOptions): BatchRecord {
     images = new Uint8Array(h.buffer);
   }
   const labels = Array.from({ length: B }, (_, i) => (i % 2 === 0 ? 1 : r() & 1));
-  const uid = (k: string, i: number) => `1.2.826.0.1.${o.split === 'val' ? 2 : 1}.${k}.${o.index}.${i}`;
+  const uid = (k: string, i: number) => `1.2.826.0.1.${o.seed}.${o.split === 'val' ? 2 : 1}.${k}.${o.index}.${i}`;
   return {
     images,
     shape: [B, H, W, C],

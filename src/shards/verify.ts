@@ -67,7 +67,7 @@ async function verifyShard(dir: string, split: Split, info: ShardInfo, manifest:
   const n = idx ? idx.entries.length : Infinity;
   for (let pos = 0; ; pos++) {
     if (offset >= buf.length) {
-      if (idx && pos < n) add(`shard ends after ${pos} record(s), index lists ${n} (truncated)`, idx.entries[pos].index, pos);
+      if (idx && pos < n) add(`shard ends after ${pos} record(s), index lists ${n} (truncated)`, info.firstRecord + pos, pos);
       break;
     }
     if (pos >= n) {
@@ -75,7 +75,8 @@ async function verifyShard(dir: string, split: Split, info: ShardInfo, manifest:
       break;
     }
     const entry = idx?.entries[pos];
-    const record = entry ? entry.index : info.firstRecord + pos;
+    // Running number within the split (equals the payload's index except in merged datasets).
+    const record = info.firstRecord + pos;
     if (entry && entry.offset !== offset) add(`frame starts at byte ${offset}, index says ${entry.offset}`, record, pos);
     let next: number;
     let payload: Buffer;
@@ -99,7 +100,7 @@ async function verifyShard(dir: string, split: Split, info: ShardInfo, manifest:
       slices += r.shape[0];
       positives += p;
       negatives += r.labels.length - p;
-      if (r.index !== record) add(`payload says index ${r.index}`, record, pos);
+      if (r.index !== (entry ? entry.index : record)) add(`payload says index ${r.index}, index file says ${entry ? entry.index : record}`, record, pos);
       if (r.split !== split) add(`payload says split '${r.split}', listed under '${split}'`, record, pos);
       if (r.dtype !== manifest.dtype) add(`dtype ${r.dtype}, manifest says ${manifest.dtype}`, record, pos);
       const hwc = r.shape.slice(1).join(',');
