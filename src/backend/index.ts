@@ -5,9 +5,12 @@
  *   wasm       XNNPACK/SIMD kernels (@tensorflow/tfjs-backend-wasm), shipped in the npm package
  *   tensorflow libtensorflow through @tensorflow/tfjs-node-gpu (optionalDependency: its binary is
  *              fetched by an install script, which many machines cannot run)
- *   webgpu     tfjs's WebGPU backend on Dawn (`webgpu` npm package): Vulkan, Metal or D3D12
- *   auto       a hardware GPU when one is usable, else the CPU path; the choice and the reason
- *              are reported in one line and recorded in the manifest
+ *   webgpu     tfjs's WebGPU backend on Dawn (`webgpu` npm package): Vulkan, Metal or D3D12, with
+ *              the fused windowing kernels (src/windowing/gpu/); a software adapter (lavapipe) is
+ *              accepted when asked for by name; no adapter fails with what is missing (docs/gpu.md)
+ *   auto       a hardware GPU when one is usable (WebGPU adapter that is not a software one, then
+ *              tfjs-node-gpu), else cpu; the choice and the reason are reported in one line and
+ *              recorded in BackendInfo (adapter vendor/architecture/description)
  *
  * @example
  *   const info = await initBackend('auto');
@@ -18,7 +21,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { BackendInfo } from '../types.js';
-import { initWebGpu, WebGpuUnavailableError } from './webgpu.js';
+import { describeAdapter, initWebGpu, WebGpuUnavailableError } from './webgpu.js';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -95,25 +98,30 @@ export async function initBackend(requested: BackendName = 'auto', log: (line: s
       info = { name: 'cpu', requested, reason: 'requested' };
       break;
     case 'webgpu': {
+      // Explicit: a software adapter is accepted (CI), a missing one fails with the reason.
       const adapter = await initWebGpu({ allowSoftware: true });
-      info = { name: 'webgpu', requested, reason: 'requested', adapter };
+      info = { name: 'webgpu', requested, reason: `requested; adapter ${describeAdapter(adapter)}`, adapter };
       break;
     }
     case 'auto': {
+      // A hardware GPU first (the fused WebGPU kernels, then tfjs-node-gpu), else the CPU.
       const why: string[] = [];
+      try {
+        const adapter = await initWebGpu({ allowSoftware: false });
+        info = { name: 'webgpu', requested, reason: `auto: hardware GPU adapter ${describeAdapter(adapter)}`, adapter };
+        log(`backend: auto chose webgpu (${describeAdapter(adapter)})`);
+        break;
+      } catch (e) {
+        why.push(e instanceof WebGpuUnavailableError ? e.short : `webgpu: ${(e as Error).message.split('\n')[0]}`);
+      }
       try {
         await initTensorflow();
         info = { name: 'tensorflow', requested, reason: 'auto: tfjs-node-gpu installed' };
-        break;
-      } catch {
-        why.push('tfjs-node-gpu not installed');
-      }
-      try {
-        const adapter = await initWebGpu({ allowSoftware: false });
-        info = { name: 'webgpu', requested, reason: `auto: hardware GPU adapter (${adapter.description || adapter.vendor || 'unknown'})`, adapter };
+        log('backend: auto chose tensorflow (tfjs-node-gpu)');
         break;
       } catch (e) {
-        why.push(e instanceof WebGpuUnavailableError ? e.short : `webgpu: ${(e as Error).message}`);
+        const m = (e as Error).message;
+        why.push(/could not be loaded/.test(m) ? 'tfjs-node-gpu not installed' : `tensorflow: ${m.split('\n')[0]}`);
       }
       await initCpu();
       info = { name: 'cpu', requested, reason: `auto: ${why.join('; ')}; using cpu` };

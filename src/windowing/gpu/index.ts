@@ -12,6 +12,7 @@
  *   const { data, shape } = (await fusedWindowUint8(plan, hu, meta))!;  // Uint8Array [B,H,W,C]
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { setWindowExecutor } from '../apply.js';
 import { metadataWindow, windowBounds, type ClipTerm, type SliceWindowMeta, type WindowPlan } from '../plan.js';
 import { type FusedLayout, fusedLayout } from './codegen.js';
 import { FUSED_WINDOW, registerFusedWindowKernel } from './kernel.js';
@@ -127,4 +128,18 @@ export async function fusedWindowUint8(
   const [B, H, W] = hu.shape;
   const shape: [number, number, number, number] = [B, H, W, plan.outputs.length];
   return { data: await unpackUint8(packed, shape), shape };
+}
+
+let executorRegistered = false;
+
+/**
+ * Make `applyWindow` run plans through the fused kernels while the backend is 'webgpu'
+ * (idempotent; plans the fused path does not cover still go to applyWindowReference).
+ * initWebGpu (src/backend/webgpu.ts) calls it.
+ */
+export function registerFusedWindowExecutor(): void {
+  if (executorRegistered) return;
+  registerFusedWindowKernel();
+  setWindowExecutor('webgpu', (plan, hu, meta) => fusedWindow(plan, hu, meta));
+  executorRegistered = true;
 }
