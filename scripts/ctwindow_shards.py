@@ -420,7 +420,8 @@ def torch_dataset(outdir, **kwargs):
             ds = ShardDataset(outdir, rank=rank, world_size=world, worker_id=wid, num_workers=nw, **self.kwargs)
             if self.state is not None:
                 ds.load_state_dict(self.state)
-            return iter(ds)
+            # Writable copies: the reader's arrays are read-only views on the payload bytes.
+            return ((np.array(x), y, meta) for x, y, meta in ds)
 
     return TorchShardDataset()
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PYTHON, REPO } from './helpers/shared.js';
-import { readRecords, readShardIndex, readManifest, ShardDataset, writeSyntheticDataset, hashSeed, permutation } from '../src/shards/index.js';
+import { readRecords, readShardIndex, readManifest, ShardDataset, writeSyntheticDataset, hashSeed, permutation, mergeDatasets } from '../src/shards/index.js';
 
 const SCRIPT = join(REPO, 'scripts', 'ctwindow_shards.py');
 
@@ -102,5 +102,67 @@ describe('partition order: Node and Python agree', () => {
       expect(p.units, JSON.stringify(c)).toEqual(node);
       expect(p.state).toEqual({ ...ds.stateDict(), world_size: c.worldSize });
     }
+  });
+});
+
+describe('Python ShardDataset', () => {
+  it('every slice once across ranks × workers, state_dict resume on another world size, merged folders read as a whole', async () => {
+    const a = await mkdtemp(join(tmpdir(), 'ctw-py-ds-a-'));
+    const b = await mkdtemp(join(tmpdir(), 'ctw-py-ds-b-'));
+    await writeSyntheticDataset(a, { seed: 31, records: { train: 5 }, batch: 3, hw: [2, 3], shardBytes: 700, ragged: true });
+    await writeSyntheticDataset(b, { seed: 32, records: { train: 4 }, batch: 3, hw: [2, 3], shardBytes: 700 });
+    const m = join(await mkdtemp(join(tmpdir(), 'ctw-py-ds-m-')), 'all');
+    await mergeDatasets([a, b], m);
+    const total = (await readManifest(m)).splits.train!.slices;
+    const out = JSON.parse(pyCode(`
+import json, collections, ctwindow_shards as c
+d = ${JSON.stringify(m)}
+res = {}
+# every slice exactly once (+ pads) and equal counts per rank
+for W, K in [(1, 1), (3, 2), (4, 3), (7, 1)]:
+    seen, per_rank, pads = collections.Counter(), [], 0
+    for r in range(W):
+        n = 0
+        for w in range(K):
+            for img, label, meta in c.ShardDataset(d, rank=r, world_size=W, worker_id=w, num_workers=K, seed=5, epoch=1):
+                assert img.shape == (2, 3, 3), img.shape
+                n += 1
+                if meta["padded"]: pads += 1
+                else: seen[meta["sop"]] += 1
+        per_rank.append(n)
+    res[f"{W}x{K}"] = [len(seen), max(seen.values()), pads, sorted(set(per_rank))]
+# stop after 2 per rank on 3 ranks, resume on 2 ranks
+seen = []
+for r in range(3):
+    ds = c.ShardDataset(d, rank=r, world_size=3, seed=2)
+    it = iter(ds)
+    for _ in range(2): seen.append(next(it)[2]["sop"])
+    state = ds.state_dict()
+for r in range(2):
+    ds = c.ShardDataset(d, rank=r, world_size=2)
+    ds.load_state_dict(state)
+    seen += [m["sop"] for _, _, m in ds if not m["padded"]]
+res["resume"] = [state, len(seen), len(set(seen))]
+# batches granularity: labels as ndarray, B per written batch
+bs = [(imgs.shape, labels.tolist()) for imgs, labels, meta in c.ShardDataset(d, granularity="batches", shuffle=False)]
+res["batches"] = [list(s) for s, _ in bs]
+res["batch_labels"] = [l for _, l in bs]
+print(json.dumps(res))
+`));
+    for (const k of ['1x1', '3x2', '4x3', '7x1']) {
+      const [distinct, maxCount, pads, perRank] = out[k];
+      const [W, K] = k.split('x').map(Number);
+      expect(distinct, k).toBe(total);
+      expect(maxCount, k).toBe(1);
+      expect(pads, k).toBe(Math.ceil(total / (W * K)) * W * K - total);
+      expect(perRank.length, k).toBe(1);
+    }
+    expect(out.resume[0]).toEqual({ epoch: 0, seed: 2, samples_seen: 6, world_size: 3 });
+    expect(out.resume[1]).toBe(total);
+    expect(out.resume[2]).toBe(total);
+    const node = [];
+    for await (const r of readRecords(m)) node.push(r);
+    expect(out.batches).toEqual(node.map((r) => r.shape));
+    expect(out.batch_labels).toEqual(node.map((r) => r.labels));
   });
 });

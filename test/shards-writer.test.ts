@@ -220,6 +220,14 @@ describe('verifyDataset', () => {
     expect(p.some((x) => x.shard === m.splits.train!.shards[0].file && /sha256/.test(x.message))).toBe(true);
   });
 
+  it('reports a missing index and still checks the shard frame by frame', async () => {
+    const { dir, m } = await copy();
+    const sh = m.splits.train!.shards[0];
+    await rm(join(dir, sh.index));
+    const p = await verifyDataset(dir);
+    expect(p).toEqual([expect.objectContaining({ shard: sh.index, message: expect.stringMatching(/cannot read index/) })]);
+  });
+
   it('reports a missing manifest', async () => {
     const d = await tmp();
     expect(await verifyDataset(d)).toEqual([expect.objectContaining({ shard: 'manifest.json', message: expect.stringMatching(/no manifest.json/) })]);
