@@ -15,6 +15,7 @@ export type { WindowExecutor } from './apply.js';
 export { applyWindowReference, checkWindowInputs } from './reference.js';
 export { applyWindowLut } from './lut.js';
 export { metadataWindow, windowBounds } from './plan.js';
+export { sliceMeta } from './meta.js';
 export type { WindowPlan, SliceWindowMeta, ScalarPlan, WindowTerm, RawTerm, ClipTerm, SigmoidTerm, ChannelMap, OutputChannel, WindowNorm } from './plan.js';
 export { clipWindow } from './ops/clip_window.js';
 export { sigmoidWindow } from './ops/sigmoid_window.js';

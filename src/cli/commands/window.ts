@@ -1,8 +1,97 @@
+/**
+ * `ctwindow window <file.dcm…> --strategy <name> [--param key=value…] [--backend <b>] --out <dir>`
+ *
+ * Windows each file with one strategy and writes `<dir>/<basename>.npy`, float32 [H,W,C] in
+ * [0,1] at the file's own size (first frame). A file that cannot be decoded or windowed (e.g.
+ * `metadata` without window tags and no `--param fallback=…`) prints its reason and the others
+ * go on; the exit status is non-zero only when nothing was written. HU keeps padding pixels
+ * as stored (`--padding keep`, the seed's behaviour) unless told otherwise.
+ *
+ * @example ctwindow window ct/*.dcm --strategy sigmoid-ensemble --param 'eps=0.01' --out /tmp/win
+ */
 import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { BACKENDS, initBackend, type BackendName } from '../../backend/index.js';
+import { DicomDecodeError, huFrame, initCodecs, readDicomFile, type PaddingMode } from '../../dicom/index.js';
+import { encodeNpy } from '../../util/npy.js';
+import { applyWindow, compileWindow, sliceMeta, windowProblem, type WindowPlan } from '../../windowing/index.js';
+import { windowConfigFromCli } from '../../windowing/cli_params.js';
 
-// Placeholder: replaced by the real command module.
+export interface WindowCliOptions {
+  strategy: string;
+  param?: string[];
+  backend: string;
+  out: string;
+  padding: string;
+}
+
+/** Windows one decoded file: [H,W,C] float32 data, or a reason. */
+export async function windowFile(plan: WindowPlan, file: string, padding: PaddingMode): Promise<{ data: Float32Array; shape: [number, number, number] } | { reason: string }> {
+  let img;
+  try {
+    img = await readDicomFile(file, { frame: 0 });
+  } catch (e) {
+    return { reason: e instanceof DicomDecodeError ? e.reason : (e as Error).message };
+  }
+  const meta = sliceMeta(img, 0);
+  const problem = windowProblem(plan, meta);
+  if (problem) return { reason: problem };
+  let hu: Float32Array;
+  try {
+    hu = huFrame(img, 0, { padding });
+  } catch (e) {
+    return { reason: e instanceof DicomDecodeError ? e.reason : (e as Error).message };
+  }
+  const out = tf.tidy(() => applyWindow(plan, tf.tensor3d(hu, [1, img.rows, img.cols]), [meta]));
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return { data, shape: [img.rows, img.cols, plan.channels.length] };
+}
+
+export async function windowFiles(files: string[], opts: WindowCliOptions, log = console.log, logErr = console.error): Promise<{ ok: number; failed: number }> {
+  const padding = opts.padding as PaddingMode;
+  if (padding !== 'air' && padding !== 'keep') throw new Error(`--padding: expected 'air' or 'keep', got '${opts.padding}'`);
+  if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new Error(`--backend: expected one of ${BACKENDS.join(' | ')}, got '${opts.backend}'`);
+  const plan = compileWindow(windowConfigFromCli(opts.strategy, opts.param));
+  const info = await initBackend(opts.backend as BackendName, logErr);
+  log(`backend: ${info.name} (${info.reason}); strategy ${plan.name} → channels [${plan.channels.join(', ')}]`);
+  await mkdir(opts.out, { recursive: true });
+  await initCodecs();
+  let ok = 0;
+  let failed = 0;
+  for (const file of files) {
+    const r = await windowFile(plan, file, padding);
+    if ('reason' in r) {
+      failed++;
+      logErr(`FAIL ${file}: ${r.reason}`);
+      continue;
+    }
+    const stem = basename(file, extname(file)) || basename(file);
+    const dest = join(opts.out, `${stem}.npy`);
+    await writeFile(dest, encodeNpy(r.data, r.shape));
+    ok++;
+    log(`ok   ${file} → ${dest} [${r.shape.join(',')}]`);
+  }
+  log(`windowed ${ok} of ${files.length} file(s)${failed ? `, ${failed} failed` : ''}`);
+  return { ok, failed };
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
 export function register(program: Command): void {
-  program.command('window').description('(not implemented yet)').action(() => {
-    throw new Error('ctwindow window: not implemented yet');
-  });
+  program
+    .command('window')
+    .description('Window DICOM files with one strategy; writes <out>/<basename>.npy, float32 [H,W,C] in [0,1]')
+    .argument('<files...>', 'DICOM files')
+    .requiredOption('-s, --strategy <name>', 'strategy: none, lung, metadata, all-channels, gradient, multi-window, exclusive, gradient-ensemble, sigmoid, sigmoid-ensemble, sigmoid-gradient-ensemble, channelwise')
+    .option('-p, --param <key=value>', "strategy parameter (YAML value), repeatable: windows, weights, U, eps, floor, order, truncate; also repeat, fallback", collect, [])
+    .option('-b, --backend <name>', `tfjs backend: ${BACKENDS.join(' | ')}`, 'cpu')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--padding <mode>', "PixelPaddingValue handling: 'keep' (as stored, the seed) or 'air' (−1000 HU)", 'keep')
+    .action(async (files: string[], opts: WindowCliOptions) => {
+      const { ok } = await windowFiles(files, opts);
+      if (ok === 0) process.exitCode = 1;
+    });
 }
