@@ -94,7 +94,8 @@ export function parseDicomBytes(bytes: Uint8Array, opts: ParseOptions = {}): Par
  */
 function parseHeadless(b: Uint8Array, opts: ParseOptions): ParsedDicom {
   const group = b[0] | (b[1] << 8);
-  if (group === 0 || group > 0x7fe0 || (group & 1) === 1) {
+  // A data set starts with its lowest group: 0008 (identifying) in practice, at most 0028.
+  if (group < 0x0004 || group > 0x0028 || (group & 1) === 1) {
     throw new DicomDecodeError(
       `no DICOM preamble ("DICM" at byte 128) and the data does not start with a plausible element tag (group 0x${group.toString(16).padStart(4, '0')})`,
       { kind: 'not-dicom' },

@@ -3,12 +3,15 @@
  * for 8-bit JPEG) share one emscripten API: new XDecoder(); getEncodedBuffer(n).set(bytes);
  * decode(); getFrameInfo(); getDecodedBuffer(). Each module is instantiated once and reused;
  * the decoded buffer is a view into WASM memory, so it is copied out before the decoder is
- * deleted.
+ * deleted. A corrupt codestream can trap inside WASM ("memory access out of bounds"),
+ * after which that instance is unusable; the compiled module is kept, so a fresh instance
+ * is made synchronously (emscripten's `instantiateWasm` hook) and decoding goes on.
  *
  * @example
  *   await jpegLsDecoder.init();
  *   jpegLsDecoder.decode(fragment, info).data  // Uint16Array / Int16Array
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DicomDecodeError } from '../errors.js';
 import type { DecodedFrame, FrameDecoder, FrameInfo } from './types.js';
@@ -32,17 +35,41 @@ interface WasmDecoder {
 }
 type Module = Record<string, new () => WasmDecoder>;
 
+/** The slice of the WebAssembly JS API used here (tsconfig's lib has no DOM/WebAssembly types). */
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<object>;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 function wasmDecoder(name: string, pkg: string, className: string): FrameDecoder {
   let mod: Module | undefined;
+  let compiled: object | undefined;
   let loading: Promise<void> | undefined;
+  const factory = () => require(`${pkg}/decodewasmjs`) as (opts: object) => Promise<Module>;
+  /** A new instance over the compiled module, ready when this returns (instantiation is synchronous). */
+  const instantiate = (): Module => {
+    const arg: Record<string, unknown> = {
+      // Emscripten prints aborts to stderr by default; keep the CLI output clean.
+      print: () => {},
+      printErr: () => {},
+      instantiateWasm(imports: object, done: (i: object, m: object) => void) {
+        const inst = new WA.Instance(compiled!, imports);
+        done(inst, compiled!);
+        return inst.exports;
+      },
+    };
+    factory()(arg).catch(() => {});
+    if (typeof arg[className] !== 'function') throw new DicomDecodeError(`${name} codec did not instantiate`, { kind: 'internal' });
+    return arg as unknown as Module;
+  };
   return {
     name,
     ready: () => mod !== undefined,
     init() {
       loading ??= (async () => {
-        const factory = require(pkg) as (opts?: object) => Promise<Module>;
-        // Emscripten prints aborts to stderr by default; keep the CLI output clean.
-        mod = await factory({ print: () => {}, printErr: () => {} });
+        compiled = await WA.compile(readFileSync(require.resolve(`${pkg}/decodewasm`)));
+        mod = instantiate();
       })();
       return loading;
     },
@@ -80,7 +107,10 @@ function wasmDecoder(name: string, pkg: string, className: string): FrameDecoder
         return out;
       } catch (e) {
         if (e instanceof DicomDecodeError) throw e;
-        const msg = e instanceof Error ? e.message : String(e);
+        // The codec failed inside WASM: its memory may be corrupt, so start a clean instance.
+        dec = undefined;
+        mod = instantiate();
+        const msg = e instanceof Error ? e.message : typeof e === 'number' ? `codec error (C++ exception ${e}) on corrupt codestream` : String(e);
         throw new DicomDecodeError(`${name} codec failed: ${msg}`, { kind: 'corrupt-codestream', cause: e });
       } finally {
         try {
@@ -93,6 +123,6 @@ function wasmDecoder(name: string, pkg: string, className: string): FrameDecoder
   };
 }
 
-export const jpegLsDecoder = wasmDecoder('JPEG-LS (CharLS)', '@cornerstonejs/codec-charls/decodewasmjs', 'JpegLSDecoder');
-export const jpeg2000Decoder = wasmDecoder('JPEG 2000 (OpenJPEG)', '@cornerstonejs/codec-openjpeg/decodewasmjs', 'J2KDecoder');
-export const jpegBaselineDecoder = wasmDecoder('JPEG baseline (libjpeg-turbo)', '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs', 'JPEGDecoder');
+export const jpegLsDecoder = wasmDecoder('JPEG-LS (CharLS)', '@cornerstonejs/codec-charls', 'JpegLSDecoder');
+export const jpeg2000Decoder = wasmDecoder('JPEG 2000 (OpenJPEG)', '@cornerstonejs/codec-openjpeg', 'J2KDecoder');
+export const jpegBaselineDecoder = wasmDecoder('JPEG baseline (libjpeg-turbo)', '@cornerstonejs/codec-libjpeg-turbo-8bit', 'JPEGDecoder');
