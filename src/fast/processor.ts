@@ -1,0 +1,81 @@
+/**
+ * createFastProcessor: a BatchProcessor giving the same bytes as InProcessProcessor (on tfjs's
+ * cpu backend), fast:
+ *   - windowing through per-slice lookup tables over the distinct stored values
+ *     (window-lut.ts; the plan itself is evaluated by applyWindowReference on the table),
+ *   - read + decode + window + resize + encode on worker threads over every core
+ *     (`workers: auto` = os.availableParallelism(); N; 0 = the same fast path in-process),
+ *   - bounded: one chunk per worker in flight, output buffers transferred back.
+ * On a non-cpu tfjs backend (webgpu, tensorflow, wasm) it returns InProcessProcessor, whose
+ * bytes are that backend's, and says so through `log`.
+ *
+ * @example
+ *   const summary = await runPipeline('pipelines/demo.yaml', { processor: createFastProcessor });
+ */
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { InProcessProcessor, type BatchProcessor, type ProcessorOptions, type SliceResult } from '../batching/processor.js';
+import { initCodecs } from '../dicom/index.js';
+import type { SliceRef } from '../types.js';
+import { WorkerPool } from './pool.js';
+import { processChunk } from './slices.js';
+
+export interface FastConfig {
+  /** 'auto' = one per core, 0 = in-process. */
+  workers?: 'auto' | number;
+}
+
+export interface FastOptions {
+  log?: (line: string) => void;
+  /** Slices per worker message (default: batch split evenly, 4..16 per chunk). */
+  chunk?: number;
+}
+
+/** Resolves `workers: auto | N` to a thread count. */
+export function workerCount(w: FastConfig['workers']): number {
+  if (w === undefined || w === 'auto') return Math.max(1, availableParallelism());
+  if (!Number.isInteger(w) || w < 0) throw new Error(`workers: expected 'auto' or an integer ≥ 0, got ${JSON.stringify(w)}`);
+  return w;
+}
+
+export class FastProcessor implements BatchProcessor {
+  private constructor(private readonly opts: ProcessorOptions, private readonly pool: WorkerPool | undefined, private readonly chunk?: number) {}
+
+  static async create(opts: ProcessorOptions, workers: number, chunk?: number): Promise<FastProcessor> {
+    if (workers === 0) {
+      await initCodecs();
+      return new FastProcessor(opts, undefined, chunk);
+    }
+    return new FastProcessor(opts, new WorkerPool(workers, opts), chunk);
+  }
+
+  get threads(): number {
+    return this.pool?.size ?? 0;
+  }
+
+  async process(refs: SliceRef[]): Promise<SliceResult[]> {
+    if (!refs.length) return [];
+    if (!this.pool) return processChunk(refs, this.opts);
+    const k = this.chunk ?? Math.min(16, Math.max(4, Math.ceil(refs.length / (2 * this.pool.size))));
+    const parts: Promise<SliceResult[]>[] = [];
+    for (let i = 0; i < refs.length; i += k) parts.push(this.pool.run(refs.slice(i, i + k)));
+    return (await Promise.all(parts)).flat();
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+}
+
+/**
+ * The pipeline's `processor` hook: `runPipeline(path, { processor: createFastProcessor })`.
+ * Reads `config.workers`.
+ */
+export async function createFastProcessor(opts: ProcessorOptions, config: FastConfig = {}, fast: FastOptions = {}): Promise<BatchProcessor> {
+  const backend = tf.getBackend();
+  if (backend !== 'cpu') {
+    fast.log?.(`fast processor: tfjs backend is ${backend}, not cpu; windowing stays on ${backend} (in-process)`);
+    return new InProcessProcessor(opts);
+  }
+  return FastProcessor.create(opts, workerCount(config.workers), fast.chunk);
+}
