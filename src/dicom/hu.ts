@@ -24,25 +24,31 @@ export function huFrame(img: DicomImage, frame = 0, opts: { padding?: PaddingMod
   const r = img.frameRescale?.[frame];
   const slope = r?.slope ?? img.slope;
   const intercept = r?.intercept ?? img.intercept;
-  const src = img.stored;
-  const off = frame * n;
+  const src = img.stored.subarray(frame * n, (frame + 1) * n);
   const out = new Float32Array(n);
+  // MONOCHROME1: reflect within the BitsStored range (max + min − v) before rescale, folded
+  // into the linear map: (flip − v)·slope + intercept = v·(−slope) + (flip·slope + intercept).
   const invert = img.photometric === 'MONOCHROME1';
-  // MONOCHROME1: reflect within the BitsStored range (max + min − v), before rescale.
-  const bs = img.bitsStored;
-  const flip = img.pixelRepresentation === 1 ? -1 : 2 ** bs - 1;
+  const flip = img.pixelRepresentation === 1 ? -1 : 2 ** img.bitsStored - 1;
+  const a = invert ? -slope : slope;
+  const b = invert ? flip * slope + intercept : intercept;
+  rescale(src, out, a, b);
   const ppv = padding === 'air' ? img.pixelPaddingValue : undefined;
-  if (ppv === undefined && !invert) {
-    for (let i = 0; i < n; i++) out[i] = src[off + i] * slope + intercept;
-    return out;
-  }
-  const lim = img.pixelPaddingRangeLimit ?? ppv;
-  const pLo = ppv === undefined ? Infinity : Math.min(ppv, lim!);
-  const pHi = ppv === undefined ? -Infinity : Math.max(ppv, lim!);
-  for (let i = 0; i < n; i++) {
-    const v = src[off + i];
-    if (v >= pLo && v <= pHi) out[i] = AIR_HU;
-    else out[i] = (invert ? flip - v : v) * slope + intercept;
+  if (ppv !== undefined) {
+    const lim = img.pixelPaddingRangeLimit ?? ppv;
+    const lo = Math.min(ppv, lim);
+    const hi = Math.max(ppv, lim);
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      if (v >= lo && v <= hi) out[i] = AIR_HU;
+    }
   }
   return out;
+}
+
+/** out[i] = src[i]·a + b, in float64 then stored as float32 (one tight loop, no branches). */
+function rescale(src: ArrayLike<number>, out: Float32Array, a: number, b: number): void {
+  const n = out.length;
+  if (a === 1) for (let i = 0; i < n; i++) out[i] = src[i] + b;
+  else for (let i = 0; i < n; i++) out[i] = src[i] * a + b;
 }
