@@ -393,18 +393,24 @@ class ShardDataset:
                 yield rec["_images"], np.asarray(rec["labels"], dtype=np.int64), meta
 
 
-def torch_dataset(outdir, **kwargs):
-    """A torch.utils.data.IterableDataset over ShardDataset: rank/world size from torch.distributed
-    (when initialised), worker id/count from get_worker_info(). Call .set_epoch(e) each epoch.
-    Images come as numpy arrays; the default collate turns them into tensors."""
+def _make_torch_dataset_class():
     import torch
     from torch.utils.data import IterableDataset, get_worker_info
 
     class TorchShardDataset(IterableDataset):
-        def __init__(self):
+        """torch.utils.data.IterableDataset over ShardDataset: rank/world size from torch.distributed
+        (when initialised), worker id/count from get_worker_info(). Call set_epoch(e) each epoch."""
+
+        def __init__(self, outdir, **kwargs):
             super().__init__()
-            self.kwargs = dict(kwargs)
-            self.state = None
+            self.outdir, self.kwargs, self.state = outdir, dict(kwargs), None
+            # Rank and world size are read here, in the trainer process (create the dataset after
+            # init_process_group): DataLoader worker processes need not see the process group.
+            dist = torch.distributed
+            if dist.is_available() and dist.is_initialized():
+                self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+            else:
+                self.rank, self.world_size = 0, 1
 
         def set_epoch(self, epoch):
             self.kwargs["epoch"], self.state = epoch, None
@@ -413,17 +419,35 @@ def torch_dataset(outdir, **kwargs):
             self.state = dict(state)
 
         def __iter__(self):
-            dist = torch.distributed
-            rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
             info = get_worker_info()
             wid, nw = (info.id, info.num_workers) if info is not None else (0, 1)
-            ds = ShardDataset(outdir, rank=rank, world_size=world, worker_id=wid, num_workers=nw, **self.kwargs)
+            ds = ShardDataset(self.outdir, rank=self.rank, world_size=self.world_size, worker_id=wid, num_workers=nw, **self.kwargs)
             if self.state is not None:
                 ds.load_state_dict(self.state)
             # Writable copies: the reader's arrays are read-only views on the payload bytes.
             return ((np.array(x), y, meta) for x, y, meta in ds)
 
-    return TorchShardDataset()
+    TorchShardDataset.__module__ = __name__
+    TorchShardDataset.__qualname__ = "TorchShardDataset"
+    return TorchShardDataset
+
+
+def __getattr__(name):
+    # `TorchShardDataset` is built on first use so that importing this module never imports torch;
+    # being a module attribute, it pickles (DataLoader workers, torch.multiprocessing.spawn).
+    if name == "TorchShardDataset":
+        cls = _make_torch_dataset_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def torch_dataset(outdir, **kwargs):
+    """A torch IterableDataset (TorchShardDataset) over ShardDataset; kwargs as for ShardDataset
+    except rank/world_size/worker_id/num_workers, which come from torch. Images come as writable
+    numpy arrays; the default collate turns them into tensors."""
+    cls = globals().get("TorchShardDataset") or __getattr__("TorchShardDataset")
+    return cls(outdir, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
