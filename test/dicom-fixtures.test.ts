@@ -344,3 +344,68 @@ describe('header and reasons', () => {
     expect(reason(() => decodeDicomSync(badFrames))).toBe("NumberOfFrames (0028,0008) is '1A', not an integer");
   });
 });
+
+describe('lossy and mismatched codestreams', () => {
+  const R2 = 32;
+  const C2 = 32;
+  const smooth = (lo: number, hi: number) => {
+    const a = new Int16Array(R2 * C2);
+    for (let y = 0; y < R2; y++) for (let x = 0; x < C2; x++) a[y * C2 + x] = Math.round(lo + ((hi - lo) * (x + y)) / (R2 + C2 - 2));
+    return a;
+  };
+
+  it('JPEG baseline 8-bit (.4.50, libjpeg-turbo encoder): HU within 2 % of the range', async () => {
+    const LJ = await require('@cornerstonejs/codec-libjpeg-turbo-8bit/wasmjs')();
+    const src = smooth(0, 255);
+    const e = new LJ.JPEGEncoder();
+    e.setQuality(95);
+    const buf = e.getDecodedBuffer({ width: C2, height: R2, bitsPerSample: 8, componentCount: 1, isSigned: false });
+    buf.set(Uint8Array.from(src));
+    e.encode();
+    const enc = e.getEncodedBuffer().slice();
+    e.delete();
+    const bytes = writeDicom({
+      transferSyntax: '1.2.840.10008.1.2.4.50',
+      elements: ctElements({ rows: R2, cols: C2, bitsAllocated: 8, pixelRepresentation: 0, slope: 4, intercept: -1024 }),
+      pixelData: { fragments: [enc] },
+    });
+    const img = decodeDicomSync(bytes);
+    expect(img.stored).toBeInstanceOf(Uint8Array);
+    const hu = huFrame(img);
+    const tol = 0.02 * 255 * 4;
+    for (let i = 0; i < src.length; i++) expect(Math.abs(hu[i] - (src[i] * 4 - 1024))).toBeLessThanOrEqual(tol);
+  });
+
+  it('JPEG-LS near-lossless (.4.81): every sample within NEAR', async () => {
+    const CharLS = await require('@cornerstonejs/codec-charls/wasmjs')();
+    const src = ramp(R2 * C2, 5);
+    const e = new CharLS.JpegLSEncoder();
+    const buf = e.getDecodedBuffer({ width: C2, height: R2, bitsPerSample: 16, componentCount: 1, isSigned: true });
+    new Int16Array(buf.buffer, buf.byteOffset, src.length).set(src);
+    e.setNearLossless(3);
+    e.encode();
+    const enc = e.getEncodedBuffer().slice();
+    e.delete();
+    const bytes = writeDicom({ transferSyntax: '1.2.840.10008.1.2.4.81', elements: ctElements({ rows: R2, cols: C2 }), pixelData: { fragments: [enc] } });
+    const got = decodeDicomSync(bytes).stored;
+    let maxErr = 0;
+    for (let i = 0; i < src.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - src[i]));
+    expect(maxErr).toBeLessThanOrEqual(3);
+  });
+
+  it('J2K codestream says unsigned, header says PixelRepresentation 1: stored values follow the header', async () => {
+    const OJ = await require('@cornerstonejs/codec-openjpeg/wasmjs')();
+    const want = ramp(R2 * C2, 9).map((v) => v - 1000); // negative values present
+    const e = new OJ.J2KEncoder();
+    e.setDecompositions(1);
+    const buf = e.getDecodedBuffer({ width: C2, height: R2, bitsPerSample: 16, componentCount: 1, isSigned: false, isUsingColorTransform: false });
+    new Int16Array(buf.buffer, buf.byteOffset, want.length).set(want); // same bits, declared unsigned
+    e.encode();
+    const enc = e.getEncodedBuffer().slice();
+    e.delete();
+    const bytes = writeDicom({ transferSyntax: J2K, elements: ctElements({ rows: R2, cols: C2, pixelRepresentation: 1 }), pixelData: { fragments: [enc] } });
+    const img = decodeDicomSync(bytes);
+    expect(img.stored).toBeInstanceOf(Int16Array);
+    expect(Array.from(img.stored)).toEqual(Array.from(want));
+  });
+});
