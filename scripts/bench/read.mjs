@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * Read benchmark: records/s and MB/s (decoded image bytes) for the Node reader (`readRecords`,
- * CRC + sha256 checked; and ShardDataset, shuffled per-slice access) and the Python reader
- * (`iter_batches`, sha256 checked), on a dataset folder.
+ * CRC + sha256 checked, and CRC only; ShardDataset, shuffled per-slice access) and the Python reader
+ * (`iter_batches`, sha256 checked, and length CRC only), on a dataset folder.
  *
  *   node scripts/bench/read.mjs <outdir>            # needs `npm run build`
  *   node scripts/bench/read.mjs --synthetic [MB]    # writes a synthetic uint8 dataset first (default 200 MB)
@@ -41,6 +41,15 @@ export async function benchRead(dir, { split = 'train', python = PYTHON } = {}) 
   const node = rate(n, bytes, (performance.now() - t0) / 1000);
 
   t0 = performance.now();
+  n = 0;
+  bytes = 0;
+  for await (const r of readRecords(dir, { split, verify: false })) {
+    n++;
+    bytes += r.images.byteLength;
+  }
+  const nodeNoVerify = rate(n, bytes, (performance.now() - t0) / 1000);
+
+  t0 = performance.now();
   const ds = await ShardDataset.open(dir, { split, granularity: 'records', seed: 1 });
   let slices = 0;
   let sbytes = 0;
@@ -50,15 +59,13 @@ export async function benchRead(dir, { split = 'train', python = PYTHON } = {}) 
   }
   const nodeShuffled = { ...rate(slices, sbytes, (performance.now() - t0) / 1000), unit: 'slices' };
 
-  const p = spawnSync(python, [join(REPO, 'scripts', 'ctwindow_shards.py'), 'bench', dir, '--split', split], { encoding: 'utf8' });
-  let py;
-  if (p.status === 0) {
+  const pyBench = (verify) => {
+    const p = spawnSync(python, [join(REPO, 'scripts', 'ctwindow_shards.py'), 'bench', dir, '--split', split, '--verify', verify], { encoding: 'utf8' });
+    if (p.status !== 0) return { error: (p.stderr || p.error?.message || 'python failed').trim().split('\n').pop() };
     const j = JSON.parse(p.stdout);
-    py = rate(j.records, j.bytes, j.seconds);
-  } else {
-    py = { error: (p.stderr || p.error?.message || 'python failed').trim().split('\n').pop() };
-  }
-  return { dir, split, node, nodeShuffled, python: py };
+    return rate(j.records, j.bytes, j.seconds);
+  };
+  return { dir, split, node, nodeNoVerify, nodeShuffled, python: pyBench('1'), pythonNoVerify: pyBench('0') };
 }
 
 async function main(argv) {
