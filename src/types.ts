@@ -24,6 +24,16 @@ export interface SliceRef {
   row: number;
   /** 'train' or 'val', from the exam-level split. */
   split: Split;
+  /** Neighbouring slices (src/context, `context:` in the YAML); absent without slice context. */
+  context?: SliceNeighbours;
+}
+
+/** The neighbours of one centre slice, one entry per configured offset (src/context). */
+export interface SliceNeighbours {
+  /** Per offset: the slice to use (its path and SOP UID), or null for a zero-filled channel. */
+  slices: ({ path: string; sop: string } | null)[];
+  /** Per offset: true where the edge rule filled it (series end or gap). */
+  filled: boolean[];
 }
 
 export type Split = 'train' | 'val';

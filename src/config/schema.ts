@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { BACKENDS } from '../backend/index.js';
 import { windowSchema } from '../windowing/config.js';
+import { contextSchema } from '../context/config.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -65,6 +66,8 @@ export const pipelineSchema = z.strictObject({
   source: sourceSchema,
   split: splitSchema.default({ by: 'StudyInstanceUID', val: 0.2 }),
   window: windowSchema,
+  /** Slice context: neighbouring slices as channels (src/context/config.ts). */
+  context: contextSchema.optional(),
   /** Output [height, width]; bilinear (half-pixel centres) after windowing. */
   resize: z.tuple([positiveInt, positiveInt]).default([256, 256]),
   balance: balanceSchema.default({ mode: 'undersample', positiveFraction: 0.5, applyTo: 'train', buffer: 4096 }),

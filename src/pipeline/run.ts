@@ -23,6 +23,7 @@ import { checkCsvHeader, readSource, type SourceOptions } from '../source/index.
 import { Balancer, type BalanceStats } from '../sampling/index.js';
 import { assembleRecord, InProcessProcessor, type BatchProcessor, type SliceOk } from '../batching/index.js';
 import { compileWindow } from '../windowing/index.js';
+import { pipelineContext } from '../context/index.js';
 import {
   describeExistingOutput,
   openShardWriter,
@@ -133,13 +134,16 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     partition: opts.partition,
   };
   await checkCsvHeader(sourceOpts);
-  const plan = compileWindow(config.window);
+  // Slice context (`context:`): neighbours as channels; its own plan, layout, source order and processor.
+  const context = pipelineContext(config, log);
+  const plan = context?.plan ?? compileWindow(config.window);
+  const channels = context?.channels ?? plan.channels;
   const backend = await initBackend(config.backend, log);
   log(`backend: ${backend.name} (${backend.reason})${backend.adapter?.description ? ` adapter: ${backend.adapter.description}` : ''}`);
 
   await mkdir(outDir, { recursive: true });
   const procOpts = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
-  const processor = opts.processor ? await opts.processor(procOpts, config) : new InProcessProcessor(procOpts);
+  const processor = context ? context.processor(procOpts) : opts.processor ? await opts.processor(procOpts, config) : new InProcessProcessor(procOpts);
 
   const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
   const states = new Map<Split, SplitState>();
@@ -216,7 +220,8 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     }
     const carried = st.carry ?? [];
     st.carry = undefined;
-    const record = assembleRecord(ok, { size: config.resize as [number, number], channels: plan.channels, dtype: config.output.dtype, strategy: plan.name, split: st.split, index });
+    const record = assembleRecord(ok, { size: config.resize as [number, number], channels, dtype: config.output.dtype, strategy: plan.name, split: st.split, index });
+    if (context) record.extra = context.recordExtra(ok);
     await st.writer.append(record, [...carried, ...notes]);
     slicesWritten += ok.length;
     recordsWritten++;
@@ -224,7 +229,8 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   };
 
   try {
-    for await (const item of readSource({ ...sourceOpts, progress: progressState })) {
+    const source = readSource({ ...sourceOpts, progress: progressState });
+    for await (const item of context ? context.wrap(source) : source) {
       if (item.kind === 'quarantine') {
         csvQuarantine.push(item.quarantine);
         continue;
@@ -258,11 +264,12 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     config,
     configHash: hash,
     backend,
-    channels: plan.channels,
+    channels,
     dtype: config.output.dtype,
-    imageShape: [config.resize[0], config.resize[1], plan.channels.length],
+    imageShape: [config.resize[0], config.resize[1], channels.length],
     splits: summaries,
     quarantined,
+    ...(context ? { context: context.summary() } : {}),
   };
   await writeManifest(outDir, manifest);
   return { outDir, manifest, backend, elapsedMs: Date.now() - t0, slicesWritten, resumedRecords, alreadyComplete: false };

@@ -1,0 +1,177 @@
+/**
+ * Issue 10, acceptance 1 and 2: slice context on a generated volume with known positions
+ * (files and CSV rows shuffled, InstanceNumber against z, one gap, one duplicate position).
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { join } from 'node:path';
+import { readSource, type SourceOptions } from '../src/source/index.js';
+import { InProcessProcessor, type SliceOk } from '../src/batching/index.js';
+import { compileWindow } from '../src/windowing/index.js';
+import { initBackend } from '../src/backend/index.js';
+import { runPipeline } from '../src/pipeline/index.js';
+import { readManifest } from '../src/shards/index.js';
+import { ContextProcessor, ContextStats, contextSchema, withContext, type ContextSliceOk } from '../src/context/index.js';
+import { writeContextVolume, type ContextVolume } from '../src/context/fixture.js';
+import type { SliceRef } from '../src/types.js';
+import { allRecords, shardBytes, tempDir, writePipeline } from './helpers/pipeline.js';
+
+const SIZE: [number, number] = [24, 24];
+const window = { channels: [{ name: 'pe', terms: [{ kind: 'clip', center: 100, width: 700, norm: 'window' }] }] } as const;
+const plan = compileWindow({ ...window, repeat: false });
+const spec = { series: [{ slices: 11, gapAfter: [6], duplicateOf: [3], positive: [2, 5] as [number, number] }, { slices: 5 }], rows: 32, cols: 32, seed: 5 };
+
+let vol: ContextVolume;
+let root: string;
+
+const sourceOpts = (v: ContextVolume): SourceOptions => ({
+  csv: v.csv,
+  dicomRoot: v.dicomRoot,
+  label: 'pe_present_on_image',
+  columns: { study: 'StudyInstanceUID', series: 'SeriesInstanceUID', sop: 'SOPInstanceUID' },
+  seed: 1,
+  valFraction: 0,
+});
+
+async function contextRefs(v: ContextVolume, cfg: Record<string, unknown>, stats = new ContextStats()): Promise<SliceRef[]> {
+  const rule = contextSchema.parse(cfg);
+  const refs: SliceRef[] = [];
+  for await (const item of withContext(readSource(sourceOpts(v)), rule, stats)) if (item.kind === 'ref') refs.push(item.ref);
+  return refs;
+}
+
+/** The expected sorted index for offset k from i: the test's own segment arithmetic. */
+function expectedIndex(n: number, gapAfter: number[], i: number, k: number): number | 'edge' {
+  let lo = 0, hi = n - 1;
+  for (const g of gapAfter) {
+    if (g < i) lo = Math.max(lo, g + 1);
+    else hi = Math.min(hi, g);
+  }
+  const j = i + k;
+  return j < lo || j > hi ? 'edge' : j;
+}
+
+beforeAll(async () => {
+  await initBackend('cpu');
+  root = await tempDir('ctw-context-');
+  vol = await writeContextVolume(join(root, 'a'), spec);
+});
+
+describe('slice context on a generated volume', () => {
+  it('finds the true anatomical order, the gap and the duplicate (InstanceNumber runs against z, names random)', async () => {
+    const stats = new ContextStats();
+    const refs = await contextRefs(vol, { offsets: [0] }, stats);
+    const s0 = vol.series[0];
+    expect(s0.gapAfter.length).toBe(1);
+    expect(refs.filter((r) => r.series === s0.series).map((r) => r.sop)).toEqual(s0.sorted.map((s) => s.sop));
+    expect(stats.gaps).toBe(1);
+    expect(stats.duplicatePositions).toBe(1);
+    expect(stats.series).toBe(2);
+    expect(stats.warnings.join('\n')).toMatch(/gap/);
+    expect(stats.warnings.join('\n')).toMatch(/duplicate/);
+  });
+
+  for (const edge of ['replicate', 'zero'] as const) {
+    it(`channel for offset k of slice z equals the single-window output of sorted slice z+k (edge: ${edge})`, async () => {
+      const offsets = [-2, -1, 0, 1, 2];
+      const refs = await contextRefs(vol, { offsets, edge });
+      const plain = new InProcessProcessor({ plan, size: SIZE, dtype: 'float32', padding: 'air' });
+      const stats = new ContextStats();
+      const ctxp = new ContextProcessor({ plan, size: SIZE, dtype: 'float32', padding: 'air' }, { offsets, edge, chunk: 4, capacity: 8 }, stats);
+      const out = (await ctxp.process(refs)) as ContextSliceOk[];
+      for (const s of vol.series) {
+        const single = new Map<string, Float32Array>();
+        for (const r of await plain.process(s.sorted.map((v, i) => ({ study: v.study, series: v.series, sop: v.sop, label: v.label, path: v.path, row: i, split: 'train' as const })))) {
+          expect(r.ok).toBe(true);
+          single.set(r.ref.sop, new Float32Array((r as SliceOk).bytes.slice().buffer));
+        }
+        const n = s.sorted.length;
+        const px = SIZE[0] * SIZE[1];
+        s.sorted.forEach((centre, i) => {
+          const res = out.find((r) => r.ref.sop === centre.sop)!;
+          expect(res.ok).toBe(true);
+          const v = new Float32Array(res.bytes.slice().buffer);
+          expect(v.length).toBe(px * offsets.length);
+          offsets.forEach((k, c) => {
+            const e = expectedIndex(n, s.gapAfter, i, k);
+            let want: Float32Array;
+            let sop: string | null;
+            if (e === 'edge') {
+              if (edge === 'zero') [want, sop] = [new Float32Array(px), null];
+              else {
+                // Replicate: the last slice on this side before the end or the gap.
+                let j = i;
+                while (expectedIndex(n, s.gapAfter, i, j - i + Math.sign(k)) !== 'edge' && Math.abs(j - i) < Math.abs(k)) j += Math.sign(k);
+                [want, sop] = [single.get(s.sorted[j].sop)!, s.sorted[j].sop];
+              }
+            } else [want, sop] = [single.get(s.sorted[e].sop)!, s.sorted[e].sop];
+            const got = new Float32Array(px);
+            for (let p = 0; p < px; p++) got[p] = v[p * offsets.length + c];
+            expect(got, `series ${s.series} sorted ${i} offset ${k}`).toEqual(want);
+            expect(res.neighbours[c]).toBe(sop);
+          });
+        });
+      }
+      // Each slice decoded once despite 5 offsets and a cache of 8.
+      expect(stats.decoded).toBe(vol.series.reduce((a, s) => a + s.sorted.length, 0));
+      expect(stats.peakDecoded).toBeLessThanOrEqual(4);
+      expect(stats.peakCached).toBeLessThanOrEqual(8);
+    });
+  }
+
+  it('a neighbour that cannot be decoded takes the edge rule and is counted; a bad centre is quarantined', async () => {
+    const offsets = [-1, 0, 1];
+    const refs = await contextRefs(vol, { offsets, edge: 'zero' });
+    const s = vol.series[1];
+    // Point the middle slice's neighbours at a missing file.
+    const mid = refs.find((r) => r.sop === s.sorted[2].sop)!;
+    mid.context!.slices[0] = { path: join(root, 'gone.dcm'), sop: 'gone' };
+    const stats = new ContextStats();
+    const p = new ContextProcessor({ plan, size: SIZE, dtype: 'uint8', padding: 'air' }, { offsets, edge: 'zero' }, stats);
+    const [ok, bad] = await p.process([mid, { ...mid, path: join(root, 'nothere.dcm'), sop: 'nothere' }]);
+    expect(ok.ok).toBe(true);
+    expect((ok as ContextSliceOk).neighbours).toEqual([null, s.sorted[2].sop, s.sorted[3].sop]);
+    expect([...(ok as SliceOk).bytes].filter((_, i) => i % 3 === 0).every((b) => b === 0)).toBe(true);
+    expect(stats.neighboursMissing).toBe(1);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.quarantine.reason).toMatch(/file not found/);
+  });
+});
+
+describe('slice context through ctwindow run', () => {
+  const config = (dir: string) => ({
+    source: { csv: 'train.csv', dicomRoot: 'train' },
+    split: { val: 0 },
+    window,
+    context: { offsets: [-1, 0, 1] },
+    resize: SIZE,
+    balance: { mode: 'undersample', positiveFraction: 0.5, buffer: 8 },
+    batch: { size: 4 },
+    output: { dir: join(dir, 'out'), dtype: 'uint8', shardBytes: 20_000 },
+    seed: 9,
+    backend: 'cpu',
+    workers: 0,
+  });
+
+  it('shuffling file names (write order) and CSV rows gives byte-identical shards; manifest and records describe the layout', async () => {
+    const b = await writeContextVolume(join(root, 'b'), { ...spec, orderSeed: 77 });
+    expect(b.series[0].sorted.map((s) => s.sop)).toEqual(vol.series[0].sorted.map((s) => s.sop));
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(b.csv, 'utf8')).not.toEqual(await readFile(vol.csv, 'utf8'));
+    const ra = await runPipeline(await writePipeline(vol.dir, config(vol.dir)));
+    const rb = await runPipeline(await writePipeline(b.dir, config(b.dir)));
+    const [sa, sb] = [await shardBytes(ra.outDir), await shardBytes(rb.outDir)];
+    expect(sa.size).toBeGreaterThan(0);
+    expect([...sa.keys()]).toEqual([...sb.keys()]);
+    for (const [k, v] of sa) expect(sb.get(k)!.equals(v), k).toBe(true);
+    const m = await readManifest(ra.outDir);
+    expect(m.channels).toEqual(['pe@-1', 'pe@0', 'pe@+1']);
+    expect(m.imageShape).toEqual([SIZE[0], SIZE[1], 3]);
+    const mc = (m as unknown as { context: Record<string, unknown> }).context;
+    expect(mc.gaps).toBe(1);
+    expect(mc.duplicatePositions).toBe(1);
+    const recs = await allRecords(ra.outDir);
+    const extra = recs[0].extra as { context: { offsets: number[]; neighbours: (string | null)[][] } };
+    expect(extra.context.offsets).toEqual([-1, 0, 1]);
+    expect(extra.context.neighbours[0][1]).toBe(recs[0].sop[0]);
+  }, 60_000);
+});
