@@ -6,6 +6,8 @@
  *   - read + decode + window + resize + encode on worker threads over every core
  *     (`workers: auto` = os.availableParallelism(); N; 0 = the same fast path in-process),
  *   - bounded: one chunk per worker in flight, output buffers transferred back.
+ * `workers: auto` without a build (TypeScript sources, no dist/fast/worker.js) runs in-process
+ * with a log line; an explicit `workers: N` then fails with the command to run.
  * On a non-cpu tfjs backend (webgpu, tensorflow, wasm) it returns InProcessProcessor, whose
  * bytes are that backend's, and says so through `log`.
  *
@@ -19,6 +21,7 @@ import { initCodecs } from '../dicom/index.js';
 import type { SliceRef } from '../types.js';
 import { WorkerPool } from './pool.js';
 import { processChunk } from './slices.js';
+import { workerScript } from './worker-url.js';
 
 export interface FastConfig {
   /** 'auto' = one per core, 0 = in-process. */
@@ -77,5 +80,16 @@ export async function createFastProcessor(opts: ProcessorOptions, config: FastCo
     fast.log?.(`fast processor: tfjs backend is ${backend}, not cpu; windowing stays on ${backend} (in-process)`);
     return new InProcessProcessor(opts);
   }
-  return FastProcessor.create(opts, workerCount(config.workers), fast.chunk);
+  const n = workerCount(config.workers);
+  if (n > 0 && config.workers !== undefined && config.workers !== 'auto') workerScript(); // explicit N: a missing build is an error
+  if (n > 0) {
+    try {
+      workerScript();
+    } catch (e) {
+      // workers: auto from TypeScript sources without a build: same bytes, one thread.
+      fast.log?.(`${(e as Error).message}; running the fast path in-process`);
+      return FastProcessor.create(opts, 0, fast.chunk);
+    }
+  }
+  return FastProcessor.create(opts, n, fast.chunk);
 }

@@ -24,6 +24,7 @@ import { Balancer, type BalanceStats } from '../sampling/index.js';
 import { assembleRecord, InProcessProcessor, type BatchProcessor, type SliceOk } from '../batching/index.js';
 import { compileWindow } from '../windowing/index.js';
 import { pipelineContext } from '../context/index.js';
+import { createFastProcessor } from '../fast/index.js';
 import {
   describeExistingOutput,
   openShardWriter,
@@ -143,7 +144,8 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
 
   await mkdir(outDir, { recursive: true });
   const procOpts = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
-  const processor = context ? context.processor(procOpts) : opts.processor ? await opts.processor(procOpts, config) : new InProcessProcessor(procOpts);
+  // Default: the fast CPU path (lookup tables on worker threads, same bytes); `workers: 0` keeps it in-process.
+  const processor = context ? context.processor(procOpts) : opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log });
 
   const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
   const states = new Map<Split, SplitState>();

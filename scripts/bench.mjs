@@ -1,0 +1,327 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- --quick] [--out bench/results.json] [--no-seed]
+ *
+ * One run, the same files on both sides:
+ *   (a) the seed baseline: shared/bench/seed_windowing.py's own functions under Debian's
+ *       /usr/bin/python3 (numpy, pydicom): decode alone, windowing alone per strategy, and the
+ *       seed's whole loop (pydicom read → sigmoid-ensemble → uint8 → np.save), one process;
+ *   (b) ctwindow: decode alone and windowing alone per strategy on ONE thread (per core), and
+ *       the whole `ctwindow run` process (CSV → shards, `node bin/ctwindow.js run`, all cores),
+ *       its wall time and peak RSS (/usr/bin/time -v, else /proc polling);
+ * plus the peak-RSS run on 5,000 generated slices, and the other engineers' rows (decode per
+ * transfer syntax, shard read throughput, WebGPU) when their modules exist.
+ * Files: ../shared/corpus/ct repeated (hard links, RSNA layout) to ≥ 1,008 slices when present,
+ * else generated 512×512 phantom CT. Times are medians of several repetitions. Prints a table
+ * and writes bench/results.json.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, linkSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const NO_SEED = args.includes('--no-seed');
+const OUT = resolve(ROOT, args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/results.json');
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const SHARED = resolve(process.env.CTWINDOW_SHARED ?? join(ROOT, '..', 'shared'));
+const CT = join(SHARED, 'corpus', 'ct');
+const SEED_PY = join(SHARED, 'bench', 'seed_windowing.py');
+const WORK = join(ROOT, 'bench', 'work');
+const REPS = QUICK ? 1 : 3;
+const STRATEGY = 'sigmoid-ensemble';
+
+const log = (s) => process.stderr.write(s + '\n');
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const rate = (slices, seconds) => +(slices / median(seconds)).toFixed(1);
+const ratio = (a, b) => (a && b ? +(a / b).toFixed(2) : null);
+
+// --- build ---------------------------------------------------------------------------------
+if (!existsSync(join(ROOT, 'dist', 'fast', 'worker.js')) || !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+  log('bench: building dist/ (tsc -p tsconfig.build.json)…');
+  spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+const dist = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
+const { initCodecs, decodeDicomSync } = await dist('dicom/index.js');
+const { compileWindow, STRATEGIES } = await dist('windowing/index.js');
+const { storedIndex, windowLut } = await dist('fast/index.js');
+const { windowMeta } = await dist('batching/index.js');
+const { generateDataset, RSNA_COLUMNS } = await dist('fixtures/index.js');
+const tf = await import('@tensorflow/tfjs-core');
+await import('@tensorflow/tfjs-backend-cpu');
+tf.enableProdMode();
+await tf.setBackend('cpu');
+await initCodecs();
+
+// --- datasets ------------------------------------------------------------------------------
+mkdirSync(WORK, { recursive: true });
+
+/** RSNA layout of hard links to `files`, repeated to `n` slices (unique UIDs per copy). */
+function linkLayout(dir, files, n) {
+  const csv = join(dir, 'train.csv');
+  const root = join(dir, 'train');
+  const paths = [];
+  const rows = [];
+  const perExam = files.length;
+  for (let i = 0; i < n; i++) {
+    const exam = Math.floor(i / perExam);
+    const study = `1.2.826.0.1.3680043.8.498.${exam + 1}`;
+    const series = `${study}.1`;
+    const sop = `${series}.${(i % perExam) + 1}`;
+    const path = join(root, study, series, `${sop}.dcm`);
+    paths.push(path);
+    const label = (i * 2654435761) % 7 < 2 ? 1 : 0; // seeded rule: deterministic, ~2/7 positive
+    rows.push(RSNA_COLUMNS.map((c) => (c === 'StudyInstanceUID' ? study : c === 'SeriesInstanceUID' ? series : c === 'SOPInstanceUID' ? sop : c === 'pe_present_on_image' ? label : 0)).join(','));
+  }
+  if (existsSync(csv) && readFileSync(csv, 'utf8').split('\n').length === n + 2 && paths.every(existsSync)) return { csv, root, paths };
+  rmSync(dir, { recursive: true, force: true });
+  for (let i = 0; i < n; i++) {
+    mkdirSync(dirname(paths[i]), { recursive: true });
+    try {
+      linkSync(files[i % perExam], paths[i]);
+    } catch {
+      copyFileSync(files[i % perExam], paths[i]); // another filesystem: copies
+    }
+  }
+  writeFileSync(csv, [RSNA_COLUMNS.join(','), ...rows].join('\n') + '\n');
+  return { csv, root, paths };
+}
+
+async function generated(dir, exams, slicesPerExam, distinctPerExam) {
+  const csv = join(dir, 'train.csv');
+  const n = exams * slicesPerExam;
+  if (!(existsSync(csv) && readFileSync(csv, 'utf8').split('\n').length === n + 2)) {
+    log(`bench: generating ${n} slices (512×512) in ${dir}…`);
+    await generateDataset(dir, { exams, slicesPerExam, rows: 512, cols: 512, seed: 6, distinctPerExam, otherSizeEvery: 0 });
+  }
+  const paths = [];
+  for (const line of readFileSync(csv, 'utf8').trim().split('\n').slice(1)) {
+    const [s, se, sop] = line.split(',');
+    paths.push(join(dir, 'train', s, se, `${sop}.dcm`));
+  }
+  return { csv, root: join(dir, 'train'), paths };
+}
+
+const haveCorpus = existsSync(CT) && readdirSync(CT).some((f) => f.endsWith('.dcm'));
+const N = QUICK ? 360 : 1008;
+let source;
+let distinct;
+if (haveCorpus) {
+  distinct = readdirSync(CT).filter((f) => f.endsWith('.dcm')).sort().map((f) => join(CT, f));
+  source = { kind: `shared/corpus/ct (${distinct.length} real 512×512 CT slices) hard-linked to ${N} slices`, ...linkLayout(join(WORK, `ct-${N}`), distinct, N) };
+} else {
+  const g = await generated(join(WORK, `gen-${N}`), N / 36, 36, 12);
+  source = { kind: `generated 512×512 phantom CT, ${N} slices`, ...g };
+  distinct = [...new Set(g.paths.map((p) => p))].slice(0, 36);
+}
+const windowFiles = QUICK ? distinct.slice(0, 12) : distinct;
+const decodeFiles = QUICK ? distinct.slice(0, 12) : [...distinct, ...distinct, ...distinct];
+const strategies = [...STRATEGIES];
+log(`bench: ${source.kind}; ${REPS} repetition(s); ${availableParallelism()} cores, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+
+// --- (a) the seed ----------------------------------------------------------------------------
+let seed;
+if (!NO_SEED && existsSync(SEED_PY)) {
+  log(`bench: seed baseline (${PYTHON}, ${SEED_PY})…`);
+  const out = join(WORK, 'seed-npy');
+  rmSync(out, { recursive: true, force: true });
+  const p = spawnSync(PYTHON, [join(ROOT, 'scripts', 'bench', 'seed.py'), dirname(SEED_PY)], {
+    input: JSON.stringify({ files: decodeFiles, window_files: windowFiles, loop_files: source.paths, strategies, reps: REPS, out }),
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (p.status !== 0) log(`bench: seed baseline failed: ${(p.stderr || p.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
+  else seed = JSON.parse(p.stdout);
+  rmSync(out, { recursive: true, force: true });
+} else log(`bench: no seed baseline (${NO_SEED ? '--no-seed' : `${SEED_PY} not found`})`);
+
+// --- (b) ctwindow, one thread ----------------------------------------------------------------
+const read = (f) => {
+  const b = readFileSync(f);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+};
+function timeDecode() {
+  const seconds = [];
+  for (const f of decodeFiles.slice(0, 4)) decodeDicomSync(read(f));
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    for (const f of decodeFiles) decodeDicomSync(read(f));
+    seconds.push((performance.now() - t0) / 1000);
+  }
+  return { slices: decodeFiles.length, seconds };
+}
+
+async function timeWindow(strategy, imgs) {
+  const plan = compileWindow({ strategy });
+  const opts = { size: [512, 512], dtype: 'uint8' };
+  const chunk = 16;
+  const once = async () => {
+    for (let i = 0; i < imgs.length; i += chunk) {
+      const part = imgs.slice(i, i + chunk).map((img) => ({ ix: storedIndex(img, 'air'), meta: windowMeta(img), rows: img.rows, cols: img.cols }));
+      await windowLut(plan, part, opts);
+    }
+  };
+  await once(); // warm-up (JIT)
+  const seconds = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    await once();
+    seconds.push((performance.now() - t0) / 1000);
+  }
+  return { slices: imgs.length, seconds };
+}
+
+log('bench: ctwindow decode alone (1 thread)…');
+const ourDecode = timeDecode();
+log('bench: ctwindow windowing alone per strategy (1 thread)…');
+const imgs = windowFiles.map((f) => decodeDicomSync(read(f)));
+const ourWindow = {};
+for (const s of strategies) ourWindow[s] = await timeWindow(s, imgs);
+
+// --- (b) ctwindow run, whole process ---------------------------------------------------------
+/** Runs `node bin/ctwindow.js run <yaml>`; wall seconds and peak RSS (bytes) of the process. */
+function runCli(yaml) {
+  return new Promise((resolveRun, reject) => {
+    const useTime = existsSync('/usr/bin/time');
+    const argv = [process.execPath, join(ROOT, 'bin', 'ctwindow.js'), 'run', yaml];
+    const t0 = performance.now();
+    const child = useTime ? spawn('/usr/bin/time', ['-v', ...argv], { cwd: ROOT }) : spawn(argv[0], argv.slice(1), { cwd: ROOT });
+    let err = '';
+    let out = '';
+    let peak = 0;
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => (out += d));
+    // Without /usr/bin/time: poll VmHWM (the kernel's own high-water mark) while it runs.
+    const poll = useTime
+      ? undefined
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) peak = Math.max(peak, +m[1] * 1024);
+          } catch { /* exited */ }
+        }, 20);
+    child.on('close', (code) => {
+      if (poll) clearInterval(poll);
+      const seconds = (performance.now() - t0) / 1000;
+      if (code !== 0) return reject(new Error(`ctwindow run ${yaml} exited ${code}: ${(err + out).trim().split('\n').slice(-5).join(' | ')}`));
+      const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
+      if (m) peak = +m[1] * 1024;
+      const w = /(\d+) slices written in ([\d.]+) s/.exec(err + out);
+      resolveRun({ seconds, peakRss: peak, slicesWritten: w ? +w[1] : undefined, inner: w ? +w[2] : undefined });
+    });
+  });
+}
+
+function pipelineYaml(name, src, extra = '') {
+  const yaml = join(WORK, `${name}.yaml`);
+  writeFileSync(
+    yaml,
+    [
+      `# written by scripts/bench.mjs`,
+      `name: ${name}`,
+      `source: {csv: ${JSON.stringify(src.csv)}, dicomRoot: ${JSON.stringify(src.root)}, label: pe_present_on_image}`,
+      `split: {by: StudyInstanceUID, val: 0}`,
+      `window: {strategy: ${STRATEGY}}`,
+      `resize: [512, 512]`,
+      `balance: {mode: none}`,
+      `batch: {size: 32}`,
+      `output: {dir: ${JSON.stringify(join(WORK, `out-${name}`))}, dtype: uint8, shardBytes: 268435456}`,
+      `seed: 42`,
+      `backend: cpu`,
+      `workers: auto`,
+      extra,
+    ].join('\n') + '\n',
+  );
+  return yaml;
+}
+
+async function timeRun(name, src, reps) {
+  const yaml = pipelineYaml(name, src);
+  const runs = [];
+  for (let r = 0; r < reps; r++) {
+    rmSync(join(WORK, `out-${name}`), { recursive: true, force: true });
+    runs.push(await runCli(yaml));
+  }
+  return { slices: src.paths.length, seconds: runs.map((r) => r.seconds), peakRss: Math.max(...runs.map((r) => r.peakRss)), slicesWritten: runs[0].slicesWritten, runs };
+}
+
+log(`bench: ctwindow run (${STRATEGY}, 512×512 uint8, workers auto) on ${source.paths.length} slices…`);
+const ourRun = await timeRun('run', source, REPS);
+if (ourRun.slicesWritten !== source.paths.length) log(`bench: WARNING: ctwindow wrote ${ourRun.slicesWritten} of ${source.paths.length} slices`);
+
+const bigN = QUICK ? 1000 : 5000;
+log(`bench: peak-RSS run on ${bigN} generated slices…`);
+const big = await generated(join(WORK, `gen-${bigN}`), bigN / 100, 100, 4);
+const ourBig = await timeRun(`rss-${bigN}`, big, 1);
+
+// --- the other engineers' rows -----------------------------------------------------------------
+async function optional(file, fn, call) {
+  const path = join(ROOT, 'scripts', 'bench', file);
+  if (!existsSync(path)) return { skipped: `${file} not present` };
+  try {
+    const mod = await import(pathToFileURL(path).href);
+    if (typeof mod[fn] !== 'function') return { skipped: `${file} exports no ${fn}` };
+    return await call(mod[fn]);
+  } catch (e) {
+    return { error: (e?.message ?? String(e)).split('\n')[0] };
+  }
+}
+log('bench: decode per transfer syntax, shard read, webgpu (when present)…');
+const decodeSyntax = haveCorpus ? await optional('decode.mjs', 'benchDecode', (f) => f({ seconds: QUICK ? 0.2 : 0.5 })) : { skipped: 'no shared corpus' };
+const readRows = await optional('read.mjs', 'benchRead', (f) => f(join(WORK, 'out-run')));
+const webgpu = await optional('webgpu.mjs', 'benchWebgpu', (f) => f({ quick: QUICK }));
+
+// --- report ----------------------------------------------------------------------------------
+const seedRate = (x) => (x ? rate(x.slices, x.seconds) : null);
+const rows = [];
+rows.push({ what: 'decode alone (1 thread)', seed: seedRate(seed?.decode), ctwindow: rate(ourDecode.slices, ourDecode.seconds) });
+for (const s of strategies) rows.push({ what: `window ${s} (1 thread)`, seed: seedRate(seed?.window?.[s]), ctwindow: rate(ourWindow[s].slices, ourWindow[s].seconds) });
+rows.push({
+  what: `whole run ${STRATEGY} (seed loop 1 process; ctwindow run ${availableParallelism()} cores)`,
+  seed: seedRate(seed?.loop),
+  ctwindow: rate(ourRun.slices, ourRun.seconds),
+  peakRssMiB: +(ourRun.peakRss / 2 ** 20).toFixed(0),
+});
+for (const r of rows) r.ratio = ratio(r.ctwindow, r.seed);
+
+const results = {
+  date: new Date().toISOString(),
+  quick: QUICK,
+  machine: { cpu: cpus()[0]?.model, cores: availableParallelism(), memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, loadavgEnd: loadavg() },
+  source: source.kind,
+  slices: source.paths.length,
+  repetitions: REPS,
+  seedVersions: seed?.versions,
+  rows,
+  run: ourRun,
+  rss5000: { slices: big.paths.length, seconds: ourBig.seconds[0], slicesPerS: rate(big.paths.length, ourBig.seconds), peakRssMiB: +(ourBig.peakRss / 2 ** 20).toFixed(0) },
+  targets: {
+    windowPerCore10x: ratio(rows.find((r) => r.what.startsWith(`window ${STRATEGY} `))?.ctwindow, seedRate(seed?.window?.[STRATEGY])),
+    wholeRun10x: rows.at(-1).ratio,
+    peakRssUnder1GiB: Math.max(ourRun.peakRss, ourBig.peakRss) < 2 ** 30,
+  },
+  decodePerSyntax: decodeSyntax,
+  read: readRows,
+  webgpu,
+};
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
+
+const pad = (s, n) => String(s ?? '—').padEnd(n);
+const lpad = (s, n) => String(s ?? '—').padStart(n);
+console.log(`\nctwindow bench — ${source.kind}; median of ${REPS}; ${results.machine.cores} × ${results.machine.cpu}; node ${process.version}`);
+console.log(`${pad('', 74)}${lpad('seed/s', 10)}${lpad('ctwindow/s', 12)}${lpad('ratio', 8)}`);
+for (const r of rows) console.log(`${pad(r.what, 74)}${lpad(r.seed, 10)}${lpad(r.ctwindow, 12)}${lpad(r.ratio === null ? '—' : r.ratio + '×', 8)}`);
+console.log(`peak RSS: ctwindow run ${(ourRun.peakRss / 2 ** 20).toFixed(0)} MiB on ${ourRun.slices} slices; ${(ourBig.peakRss / 2 ** 20).toFixed(0)} MiB on ${big.paths.length} generated slices (${results.rss5000.slicesPerS} slices/s)`);
+if (Array.isArray(decodeSyntax)) for (const d of decodeSyntax) console.log(`decode ${pad(d.name ?? d.syntax, 50)} ctwindow ${lpad(d.ctwindow_slices_per_s, 8)}/s  pydicom ${lpad(d.pydicom_slices_per_s, 8)}/s`);
+else console.log(`decode per syntax: ${JSON.stringify(decodeSyntax)}`);
+console.log(`read: ${JSON.stringify(readRows)}`);
+console.log(`webgpu: ${JSON.stringify(webgpu)}`);
+console.log(`targets: window ${STRATEGY} per core ${results.targets.windowPerCore10x}× (≥ 10), whole run ${results.targets.wholeRun10x}× (≥ 10, ≥ 8 minimum), peak RSS < 1 GiB: ${results.targets.peakRssUnder1GiB}`);
+console.log(`wrote ${OUT}`);
