@@ -78,6 +78,22 @@ describe('windowing properties (cpu)', () => {
     }
   });
 
+  it('LUT path = reference also for a wide integer span and for non-integer HU', () => {
+    const r = rng(9);
+    const wide = new Float32Array(64).map(() => Math.round((r() - 0.5) * 4e6));
+    const frac = new Float32Array(64).map(() => (r() - 0.5) * 3000);
+    for (const strategy of STRATEGIES) {
+      const plan = compileWindow({ strategy });
+      for (const v of [wide, frac]) {
+        const hu = tf.tensor3d(v, [1, 8, 8]);
+        const a = applyWindowLut(plan, hu, [META])!;
+        const b = applyWindowReference(plan, hu, [META]);
+        expect(Array.from(a.dataSync()), strategy).toEqual(Array.from(b.dataSync()));
+        tf.dispose([hu, a, b]);
+      }
+    }
+  });
+
   it('none: min–max of stored values, also for a negative slope', () => {
     const plan = compileWindow({ strategy: 'none', repeat: false });
     const stored = [0, 10, 20, 40];

@@ -36,6 +36,48 @@ function find(u: Float32Array, x: number): number {
   return lo;
 }
 
+/** Largest integer HU span handled by direct indexing (beyond it: sort + binary search). */
+const MAX_SPAN = 1 << 20;
+
+/**
+ * Distinct values and, per pixel, the index of its value among them. Integer-valued slices
+ * (the usual CT case) use a presence table over [min, max]; others sort.
+ */
+function indexSlice(v: Float32Array): { u: Float32Array; idx: Int32Array } | undefined {
+  let mn = Infinity;
+  let mx = -Infinity;
+  let integer = true;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x < mn) mn = x;
+    if (x > mx) mx = x;
+    if (integer && !Number.isInteger(x)) integer = false;
+  }
+  const idx = new Int32Array(v.length);
+  if (integer && mx - mn < MAX_SPAN) {
+    const slot = new Int32Array(mx - mn + 1).fill(-1);
+    for (let i = 0; i < v.length; i++) slot[v[i] - mn] = 0;
+    let n = 0;
+    for (let k = 0; k < slot.length; k++) if (slot[k] === 0) slot[k] = n++;
+    const u = new Float32Array(n);
+    for (let k = 0; k < slot.length; k++) if (slot[k] >= 0) u[slot[k]] = mn + k;
+    for (let i = 0; i < v.length; i++) idx[i] = slot[v[i] - mn];
+    return { u, idx };
+  }
+  const u = distinct(v); // NaN (or ±Inf mixed with NaN) → undefined
+  if (!u) return undefined;
+  let last = NaN;
+  let at = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] !== last) {
+      at = find(u, v[i]);
+      last = v[i];
+    }
+    idx[i] = at;
+  }
+  return { u, idx };
+}
+
 /** Returns undefined (caller falls back to the reference) when the input holds NaN. */
 export function applyWindowLut(plan: WindowPlan, hu: tf.Tensor3D, meta: SliceWindowMeta[]): tf.Tensor4D | undefined {
   checkWindowInputs(plan, hu, meta);
@@ -46,23 +88,26 @@ export function applyWindowLut(plan: WindowPlan, hu: tf.Tensor3D, meta: SliceWin
   const out = new Float32Array(B * N * C);
   for (let b = 0; b < B; b++) {
     const slice = all.subarray(b * N, (b + 1) * N);
-    const u = distinct(slice);
-    if (!u) return undefined;
+    const ix = indexSlice(slice);
+    if (!ix) return undefined;
+    const { u, idx } = ix;
     const lut = tf.tidy(() => applyWindowReference(plan, tf.tensor3d(u, [1, 1, u.length]), [meta[b]]));
     const table = lut.dataSync() as Float32Array;
     lut.dispose();
     const base = b * N * C;
-    // Pixels of one slice share values heavily; remember the last lookup.
-    let last = NaN;
-    let at = 0;
-    for (let p = 0; p < N; p++) {
-      const x = slice[p];
-      if (x !== last) {
-        at = find(u, x) * C;
-        last = x;
+    if (C === 3) {
+      for (let p = 0, o = base; p < N; p++, o += 3) {
+        const at = idx[p] * 3;
+        out[o] = table[at];
+        out[o + 1] = table[at + 1];
+        out[o + 2] = table[at + 2];
       }
-      const o = base + p * C;
-      for (let c = 0; c < C; c++) out[o + c] = table[at + c];
+    } else {
+      for (let p = 0; p < N; p++) {
+        const at = idx[p] * C;
+        const o = base + p * C;
+        for (let c = 0; c < C; c++) out[o + c] = table[at + c];
+      }
     }
   }
   return tf.tensor4d(out, [B, H, W, C], 'float32');

@@ -20,6 +20,7 @@ import { metadataWindow, windowBounds, type ChannelMap, type SliceWindowMeta, ty
 export function checkWindowInputs(plan: WindowPlan, hu: tf.Tensor, meta: SliceWindowMeta[]): void {
   if (!plan || plan.version !== 1 || !Array.isArray(plan.outputs)) throw new Error('applyWindow: plan must be a WindowPlan from compileWindow');
   if (hu.rank !== 3) throw new Error(`applyWindow: hu must be [B,H,W], got shape [${hu.shape.join(',')}]`);
+  if (hu.shape.some((d) => d < 1)) throw new Error(`applyWindow: hu must not be empty, got shape [${hu.shape.join(',')}]`);
   if (hu.dtype !== 'float32') throw new Error(`applyWindow: hu must be float32, got ${hu.dtype}`);
   if (!Array.isArray(meta) || meta.length !== hu.shape[0]) {
     throw new Error(`applyWindow: meta must have one entry per slice (${hu.shape[0]}), got ${Array.isArray(meta) ? meta.length : typeof meta}`);

@@ -24,6 +24,7 @@ export interface PreviewCliOptions {
   cell: string;
   backend: string;
   padding: string;
+  labels: boolean;
 }
 
 /** 'all' or a comma list → validated strategy names. */
@@ -82,7 +83,7 @@ export async function preview(inputs: string[], opts: PreviewCliOptions, log = c
   }
   if (slices.length === 0) throw new Error('no slice could be decoded');
   await mkdir(dirname(opts.out), { recursive: true });
-  await writeFile(opts.out, await contactSheet(slices, strategies, { cell }));
+  await writeFile(opts.out, await contactSheet(slices, strategies, { cell, labels: opts.labels }));
   log(`sheet: ${opts.out} (${slices.length} slice(s) × ${strategies.length} strategies)`);
   if (opts.histogram) {
     await mkdir(dirname(opts.histogram), { recursive: true });
@@ -102,6 +103,7 @@ export function register(program: Command): void {
     .option('--histogram <png>', 'also write the HU distribution plot')
     .option('--max <n>', 'at most this many slices (rows)', '12')
     .option('--cell <px>', 'cell size in pixels', '160')
+    .option('--no-labels', 'leave out the column of slice names')
     .option('-b, --backend <name>', `tfjs backend: ${BACKENDS.join(' | ')}`, 'cpu')
     .option('--padding <mode>', "PixelPaddingValue handling: 'keep' or 'air'", 'keep')
     .action(async (inputs: string[], opts: PreviewCliOptions) => {

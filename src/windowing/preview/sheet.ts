@@ -26,10 +26,12 @@ export interface SheetSlice {
 export interface SheetOptions {
   /** Long side of a cell image, pixels (default 160). */
   cell?: number;
+  /** Row labels (slice names) in a left column (default true). */
+  labels?: boolean;
 }
 
 const TITLE = 18;
-const LABEL_W = 150;
+const LABEL_COLUMN = 150;
 const PAD = 4;
 
 /** RGBA bytes of one windowed cell [h,w,3] in [0,1]. */
@@ -58,7 +60,8 @@ export async function contactSheet(slices: SheetSlice[], strategies: string[], o
   if (!Number.isInteger(cell) || cell < 16 || cell > 1024) throw new Error(`contactSheet: cell must be an integer in [16, 1024], got ${cell}`);
   const plans = strategies.map((s) => compileWindow({ strategy: s as never }));
   const font = ensureFont();
-  const W = LABEL_W + strategies.length * (cell + PAD) + PAD;
+  const LABEL_W = opts.labels === false ? 0 : LABEL_COLUMN;
+  const W = (LABEL_W || PAD) + strategies.length * (cell + PAD) + PAD;
   const H = slices.length * (cell + TITLE + PAD) + PAD;
   const canvas = createCanvas(W, H);
   const ctx = canvas.getContext('2d');
@@ -69,12 +72,12 @@ export async function contactSheet(slices: SheetSlice[], strategies: string[], o
     const y0 = PAD + r * (cell + TITLE + PAD);
     ctx.fillStyle = '#000000';
     ctx.font = `12px ${font}`;
-    ctx.fillText(fitText(ctx, s.label, LABEL_W - 2 * PAD), PAD, y0 + TITLE + cell / 2 - 6);
+    if (LABEL_W) ctx.fillText(fitText(ctx, s.label, LABEL_W - 2 * PAD), PAD, y0 + TITLE + cell / 2 - 6);
     const scale = cell / Math.max(s.rows, s.cols);
     const h = Math.max(1, Math.round(s.rows * scale));
     const w = Math.max(1, Math.round(s.cols * scale));
     plans.forEach((plan, c) => {
-      const x0 = LABEL_W + c * (cell + PAD);
+      const x0 = (LABEL_W || PAD) + c * (cell + PAD);
       ctx.fillStyle = '#000000';
       // Shrink the title until it fits the cell (down to 8 px, then elide).
       let size = 12;
