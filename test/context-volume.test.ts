@@ -76,7 +76,7 @@ describe('slice context on a generated volume', () => {
       const refs = await contextRefs(vol, { offsets, edge });
       const plain = new InProcessProcessor({ plan, size: SIZE, dtype: 'float32', padding: 'air' });
       const stats = new ContextStats();
-      const ctxp = new ContextProcessor({ plan, size: SIZE, dtype: 'float32', padding: 'air' }, { offsets, edge, chunk: 4, capacity: 8 }, stats);
+      const ctxp = new ContextProcessor({ plan, size: SIZE, dtype: 'float32', padding: 'air' }, plain, { offsets, edge, chunk: 4, capacity: 8 }, stats);
       const out = (await ctxp.process(refs)) as ContextSliceOk[];
       for (const s of vol.series) {
         const single = new Map<string, Float32Array>();
@@ -126,7 +126,8 @@ describe('slice context on a generated volume', () => {
     const mid = refs.find((r) => r.sop === s.sorted[2].sop)!;
     mid.context!.slices[0] = { path: join(root, 'gone.dcm'), sop: 'gone' };
     const stats = new ContextStats();
-    const p = new ContextProcessor({ plan, size: SIZE, dtype: 'uint8', padding: 'air' }, { offsets, edge: 'zero' }, stats);
+    const o8 = { plan, size: SIZE, dtype: 'uint8' as const, padding: 'air' as const };
+    const p = new ContextProcessor(o8, new InProcessProcessor(o8), { offsets, edge: 'zero' }, stats);
     const [ok, bad] = await p.process([mid, { ...mid, path: join(root, 'nothere.dcm'), sop: 'nothere' }]);
     expect(ok.ok).toBe(true);
     expect((ok as ContextSliceOk).neighbours).toEqual([null, s.sorted[2].sop, s.sorted[3].sop]);
@@ -173,5 +174,25 @@ describe('slice context through ctwindow run', () => {
     const extra = recs[0].extra as { context: { offsets: number[]; neighbours: (string | null)[][] } };
     expect(extra.context.offsets).toEqual([-1, 0, 1]);
     expect(extra.context.neighbours[0][1]).toBe(recs[0].sop[0]);
+  }, 60_000);
+
+  it('channel pe@0 equals the plain pipeline (no context) byte for byte, through the default processor', async () => {
+    const dir = vol.dir;
+    const common = { ...config(dir), balance: { mode: 'none' }, window: { ...window, repeat: false } };
+    const rc = await runPipeline(await writePipeline(dir, { ...common, output: { ...common.output, dir: join(dir, 'out-c0') } }, 'c0.yaml'));
+    const rp = await runPipeline(await writePipeline(dir, { ...common, context: undefined, output: { ...common.output, dir: join(dir, 'out-p0') } }, 'p0.yaml'));
+    const px = SIZE[0] * SIZE[1];
+    const plainBySop = new Map<string, Uint8Array>();
+    for (const r of await allRecords(rp.outDir)) r.sop.forEach((sop, b) => plainBySop.set(sop, r.images.subarray(b * px, (b + 1) * px)));
+    let n = 0;
+    for (const r of await allRecords(rc.outDir)) {
+      r.sop.forEach((sop, b) => {
+        const img = r.images.subarray(b * px * 3, (b + 1) * px * 3);
+        const centre = Uint8Array.from({ length: px }, (_, p) => img[p * 3 + 1]);
+        expect(Buffer.from(centre).equals(Buffer.from(plainBySop.get(sop)!)), sop).toBe(true);
+        n++;
+      });
+    }
+    expect(n).toBe(plainBySop.size);
   }, 60_000);
 });

@@ -7,7 +7,8 @@
  * @example
  *   const ctx = pipelineContext(config, log);   // undefined without `context:`
  *   for await (const item of ctx.wrap(readSource(opts))) …
- *   const processor = ctx.processor({ plan: ctx.plan, size, dtype, padding });
+ *   const opts = { plan: ctx.plan, size, dtype, padding };
+ *   const processor = ctx.processor(opts, new InProcessProcessor(opts));
  */
 import type { PipelineConfig } from '../config/schema.js';
 import type { SourceItem } from '../source/index.js';
@@ -31,7 +32,8 @@ export interface PipelineContext {
   channels: string[];
   stats: ContextStats;
   wrap(items: AsyncIterable<SourceItem>): AsyncIterable<SourceItem>;
-  processor(opts: ProcessorOptions): BatchProcessor;
+  /** Wraps the run's single-slice processor (built with `plan`) into the context processor. */
+  processor(opts: ProcessorOptions, inner: BatchProcessor): BatchProcessor;
   recordExtra(slices: SliceOk[]): Record<string, unknown>;
   /** For the manifest: the layout and the counts (series, gaps, edge-filled, missing…). */
   summary(): Record<string, unknown>;
@@ -50,7 +52,7 @@ export function pipelineContext(config: Pick<PipelineConfig, 'window' | 'context
     channels,
     stats,
     wrap: (items) => withContext(items, cfg, stats, log),
-    processor: (opts) => new ContextProcessor({ ...opts, plan }, { offsets: cfg.offsets, edge: cfg.edge, capacity: cfg.cache, chunk: config.batch.size }, stats),
+    processor: (opts, inner) => new ContextProcessor({ ...opts, plan }, inner, { offsets: cfg.offsets, edge: cfg.edge, capacity: cfg.cache, chunk: config.batch.size }, stats),
     recordExtra: (slices) => contextRecordExtra(slices, cfg.offsets),
     summary: () => ({ offsets: cfg.offsets, unit: cfg.unit, edge: cfg.edge, gap: cfg.gap, neighbours: cfg.neighbours, windowChannels: plan.channels, channels, ...stats.toJSON() }),
   };

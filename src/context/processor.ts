@@ -2,30 +2,28 @@
  * A `BatchProcessor` for slice context: every centre slice's output is its neighbours'
  * single-window outputs side by side, `[h, w, offsets × windowChannels]`, offset-major.
  *
- * Each slice is decoded and windowed once: the windowed, resized, encoded bytes of each slice
- * (exactly what `InProcessProcessor` gives for it alone, via the same `decodeSlice` and
- * `windowGroup`) go into a bounded cache keyed by path, so neighbours shared between centres
- * and between batches are not decoded twice. Decoded HU is held only for one decode chunk
- * (`chunk` slices) at a time; the cache holds `capacity` windowed slices. Centres are taken in
- * anatomical order within a batch, so the cache works as a sliding window along the series.
+ * Each slice is decoded and windowed once, by an inner `BatchProcessor` (the plain path's:
+ * `InProcessProcessor`, or the fast worker pool — any implementation gives the same bytes) with
+ * the single-slice window plan; its windowed, resized, encoded bytes go into a bounded cache
+ * keyed by path, so neighbours shared between centres and between batches are not decoded
+ * twice. Decoded HU exists only inside the inner processor, `chunk` slices at a time; the
+ * cache holds `capacity` windowed slices. Refs arrive in anatomical order (the context source
+ * emits them so), so the cache works as a sliding window along the series.
  *
  * A centre that cannot be read/decoded is quarantined as on the plain path. A neighbour that
  * cannot be: the edge rule (`zero`: zeros; `replicate`: the nearest offset towards the
  * centre that did decode, the centre at worst), counted in `ContextStats.neighboursMissing`.
  *
  * @example
- *   const p = new ContextProcessor({ plan, size: [256, 256], dtype: 'uint8', padding: 'air' }, { offsets: [-1, 0, 1], edge: 'replicate' }, stats);
+ *   const opts = { plan, size: [256, 256], dtype: 'uint8', padding: 'air' };
+ *   const p = new ContextProcessor(opts, new InProcessProcessor(opts), { offsets: [-1, 0, 1], edge: 'replicate' }, stats);
  *   const results = await p.process(refsWithContext);   // bytes [256, 256, 3 × plan.channels.length]
  */
 import type { SliceRef } from '../types.js';
 import {
   BYTES_PER,
-  decodeSlice,
   fail,
-  readSlice,
-  windowGroup,
   type BatchProcessor,
-  type DecodedSlice,
   type ProcessorOptions,
   type SliceResult,
   type SliceOk,
@@ -79,6 +77,7 @@ export class ContextProcessor implements BatchProcessor {
 
   constructor(
     private readonly opts: ProcessorOptions,
+    private readonly inner: BatchProcessor,
     private readonly ctx: ContextProcessorOptions,
     readonly stats: ContextStats = new ContextStats(),
   ) {
@@ -136,37 +135,21 @@ export class ContextProcessor implements BatchProcessor {
     return out;
   }
 
-  /** Reads, decodes and windows `items` in chunks; every result also goes into the cache. */
+  /** Decodes and windows `items` (single slices) through the inner processor in chunks; every result also goes into the cache. */
   private async windowMany(items: [string, SliceRef][]): Promise<Map<string, Windowed>> {
     const out = new Map<string, Windowed>();
     for (let at = 0; at < items.length; at += this.chunk) {
       const part = items.slice(at, at + this.chunk);
-      const files = await Promise.all(part.map(([, r]) => readSlice(r)));
-      const groups = new Map<string, DecodedSlice[]>();
-      let held = 0;
-      for (let j = 0; j < part.length; j++) {
-        const [path, r] = part[j];
-        const f = files[j];
-        if (!(f instanceof Uint8Array)) {
-          out.set(path, { error: f });
-          continue;
-        }
-        const d = await decodeSlice(r, f, this.opts);
-        files[j] = undefined as unknown as Uint8Array;
-        if ('ok' in d) {
-          out.set(path, { error: d });
-          continue;
-        }
-        held++;
-        const k = `${d.rows}x${d.cols}`;
-        (groups.get(k) ?? groups.set(k, []).get(k)!).push(d);
-      }
-      this.stats.peakDecoded = Math.max(this.stats.peakDecoded, held);
-      for (const group of groups.values()) {
-        const bytes = await windowGroup(group, this.opts);
-        group.forEach((d, j) => out.set(d.ref.path, { bytes: bytes[j].slice() }));
-        this.stats.decoded += group.length;
-      }
+      const results = await this.inner.process(part.map(([, r]) => r));
+      this.stats.peakDecoded = Math.max(this.stats.peakDecoded, part.length);
+      results.forEach((r, j) => {
+        const path = part[j][0];
+        if (r.ok) {
+          if (r.bytes.length !== this.sliceBytes) throw new Error(`ContextProcessor: the inner processor gave ${r.bytes.length} bytes for ${path}, expected ${this.sliceBytes}`);
+          out.set(path, { bytes: r.bytes });
+          this.stats.decoded++;
+        } else out.set(path, { error: r });
+      });
     }
     for (const [p, w] of out) this.cache.set(p, w);
     this.stats.peakCached = Math.max(this.stats.peakCached, this.cache.size);
@@ -229,7 +212,9 @@ export class ContextProcessor implements BatchProcessor {
     return { ok: true, ref, bytes: out, neighbours: chosen.map((c) => c?.sop ?? null) } as ContextSliceOk;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.inner.close();
+  }
 }
 
 function sopOf(ref: SliceRef, path: string): string {

@@ -145,7 +145,9 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   await mkdir(outDir, { recursive: true });
   const procOpts = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
   // Default: the fast CPU path (lookup tables on worker threads, same bytes); `workers: 0` keeps it in-process.
-  const processor = context ? context.processor(procOpts) : opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log });
+  const inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log });
+  // Slice context wraps the single-slice processor: each slice windowed once, cached, stacked.
+  const processor = context ? context.processor(procOpts, inner) : inner;
 
   const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
   const states = new Map<Split, SplitState>();
