@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { probeWebGpu } from '../src/backend/webgpu.js';
 import { initBackend } from '../src/backend/index.js';
 import { applyWindow, applyWindowReference, compileWindow, STRATEGIES, type SliceWindowMeta, type WindowPlan } from '../src/windowing/index.js';
-import { fusedWindow, fusedWindowPacked, fusedWindowUint8, unpackUint8 } from '../src/windowing/gpu/index.js';
+import { fusedWindow, fusedWindowPacked, fusedWindowUint8, unpackUint8, windowBatchesUint8 } from '../src/windowing/gpu/index.js';
 
 const probe = await probeWebGpu().then(
   (adapter) => ({ ok: true as const, adapter, why: '' }),
@@ -224,5 +224,34 @@ describe.skipIf(!probe.ok)('webgpu: fused windowing kernels vs the reference on 
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numBytesInGPU).toBe(before.numBytesInGPU);
     expect(after.numBytesInGPUAllocated ?? 0).toBeLessThanOrEqual(before.numBytesInGPUAllocated ?? 0);
+  });
+
+  it('overlapped batches (upload n+1 while n downloads) come out in order, equal to one-at-a-time, memory flat', async () => {
+    const plan = compileWindow({ strategy: 'channelwise' });
+    const small: [number, number, number] = [2, 24, 40];
+    const inputs = Array.from({ length: 60 }, (_, i) => ({ hu: makeSlices(...small, 100 + i), shape: small, meta: metas(2), i }));
+    const want: Uint8Array[] = [];
+    for (const b of inputs) {
+      const x = tf.tensor3d(b.hu, small);
+      want.push((await fusedWindowUint8(plan, x, b.meta))!.data.slice());
+      x.dispose();
+    }
+    const before = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+    async function* source() {
+      for (const b of inputs) yield b; // an async source, like a decode stage
+    }
+    const seen: number[] = [];
+    for await (const r of windowBatchesUint8(plan, source(), { inFlight: 3 })) {
+      expect(r.shape).toEqual([...small, 3]);
+      expect(Buffer.from(r.data).equals(Buffer.from(want[r.batch.i])), `batch ${r.batch.i}`).toBe(true);
+      seen.push(r.batch.i);
+    }
+    expect(seen).toEqual(inputs.map((b) => b.i));
+    const after = tf.memory() as typeof before;
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numBytesInGPU).toBe(before.numBytesInGPU);
+    // a consumer that stops early leaves nothing behind
+    for await (const r of windowBatchesUint8(plan, inputs, { inFlight: 2 })) if (r.batch.i === 3) break;
+    expect(tf.memory().numTensors).toBe(before.numTensors);
   });
 });
