@@ -57,3 +57,4 @@ export function pipelineContext(config: Pick<PipelineConfig, 'window' | 'context
     summary: () => ({ offsets: cfg.offsets, unit: cfg.unit, edge: cfg.edge, gap: cfg.gap, neighbours: cfg.neighbours, windowChannels: plan.channels, channels, ...stats.toJSON() }),
   };
 }
+export { windowSeriesWithContext, type WindowSeriesOptions, type WindowOne } from './window-series.js';
