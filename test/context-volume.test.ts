@@ -70,6 +70,39 @@ describe('slice context on a generated volume', () => {
     expect(stats.warnings.join('\n')).toMatch(/duplicate/);
   });
 
+  it('neighbours come from the series folder when the CSV lists only some slices (csv mode: only its rows)', async () => {
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const s0 = vol.series[0];
+    const keep = new Set(s0.sorted.filter((_, i) => i % 2 === 0).map((s) => s.sop));
+    const lines = (await readFile(vol.csv, 'utf8')).trim().split('\n');
+    const partial = { ...vol, csv: join(root, 'partial.csv') };
+    await writeFile(partial.csv, [lines[0], ...lines.slice(1).filter((l) => keep.has(l.split(',')[2]))].join('\n') + '\n');
+    const folder = await contextRefs(partial, { offsets: [-1, 0, 1] });
+    expect(folder.map((r) => r.sop)).toEqual(s0.sorted.filter((_, i) => i % 2 === 0).map((s) => s.sop));
+    expect(folder[1].context!.slices.map((x) => x?.sop)).toEqual([s0.sorted[1].sop, s0.sorted[2].sop, s0.sorted[3].sop]);
+    const csvOnly = await contextRefs(partial, { offsets: [-1, 0, 1], neighbours: 'csv' });
+    expect(csvOnly[1].context!.slices.map((x) => x?.sop)).toEqual([s0.sorted[0].sop, s0.sorted[2].sop, s0.sorted[4].sop]);
+  });
+
+  it('a series whose rows come back later in the CSV is ordered again, with a warning', async () => {
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const lines = (await readFile(vol.csv, 'utf8')).trim().split('\n');
+    const split = { ...vol, csv: join(root, 'split.csv') };
+    // Move the first row to the end: series 0, series 1, series 0 again.
+    await writeFile(split.csv, [lines[0], ...lines.slice(2), lines[1]].join('\n') + '\n');
+    const stats = new ContextStats();
+    const refs = await contextRefs(split, { offsets: [-1, 0, 1] }, stats);
+    expect(refs.length).toBe(lines.length - 1);
+    expect(stats.seriesRevisited).toBe(1);
+    expect(stats.warnings.join('\n')).toMatch(/not contiguous/);
+    // Its neighbours still come from the whole folder.
+    const last = refs[refs.length - 1];
+    const s0 = vol.series[0];
+    const i = s0.sorted.findIndex((s) => s.sop === last.sop);
+    expect(last.context!.slices[1]!.sop).toBe(s0.sorted[i].sop);
+    if (i > 0 && !s0.gapAfter.includes(i - 1)) expect(last.context!.slices[0]!.sop).toBe(s0.sorted[i - 1].sop);
+  });
+
   for (const edge of ['replicate', 'zero'] as const) {
     it(`channel for offset k of slice z equals the single-window output of sorted slice z+k (edge: ${edge})`, async () => {
       const offsets = [-2, -1, 0, 1, 2];
