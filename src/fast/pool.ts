@@ -26,10 +26,10 @@ export class WorkerPool {
   private broken?: Error;
   private closed = false;
 
-  constructor(readonly size: number, opts: ProcessorOptions, script = workerScript()) {
+  constructor(readonly size: number, opts: ProcessorOptions, script = workerScript(), planJs = false) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(script, { workerData: { opts } });
+      const worker = new Worker(script, { workerData: { opts, planJs } });
       const slot: Slot = { worker };
       worker.on('message', (m: ChunkReply) => this.done(slot, m));
       worker.on('error', (e) => this.die(slot, e));

@@ -22,6 +22,7 @@ import type { SliceRef } from '../types.js';
 import { WorkerPool } from './pool.js';
 import { processChunk } from './slices.js';
 import { workerScript } from './worker-url.js';
+import { tableFnFor } from './window-lut.js';
 
 export interface FastConfig {
   /** 'auto' = one per core, 0 = in-process. */
@@ -49,7 +50,8 @@ export class FastProcessor implements BatchProcessor {
       await initCodecs();
       return new FastProcessor(opts, undefined, chunk);
     }
-    return new FastProcessor(opts, new WorkerPool(workers, opts), chunk);
+    // Verify the plan's JavaScript table function once, here (cpu backend), for every worker.
+    return new FastProcessor(opts, new WorkerPool(workers, opts, workerScript(), tableFnFor(opts.plan) !== null), chunk);
   }
 
   get threads(): number {

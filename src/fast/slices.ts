@@ -11,10 +11,22 @@
  */
 import type { DicomImage, SliceRef } from '../types.js';
 import { decodeDicomSync, huFrame } from '../dicom/index.js';
-import { fail, readSlice, windowGroup, windowMeta, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/processor.js';
+import { readFileSync } from 'node:fs';
+import { fail, windowGroup, windowMeta, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/processor.js';
 import { windowProblem } from '../windowing/index.js';
 import { storedIndex } from './stored-index.js';
 import { windowLut, type LutSlice } from './window-lut.js';
+
+/** readSlice's reads and reasons, synchronous and without its copy (a worker does one thing at a time). */
+function readSync(ref: SliceRef): Uint8Array | SliceResult {
+  try {
+    const b = readFileSync(ref.path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(ref, 'read', code === 'ENOENT' ? `file not found: ${ref.path}` : `cannot read ${ref.path}: ${code ?? (e as Error).message}`);
+  }
+}
 
 /** Decode + checks, with InProcessProcessor's exact quarantine reasons. */
 function decodeChecked(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOptions): DicomImage | SliceResult {
@@ -35,7 +47,7 @@ export async function processChunk(refs: SliceRef[], opts: ProcessorOptions): Pr
   const results: SliceResult[] = new Array(refs.length);
   const lut: (LutSlice & { i: number })[] = [];
   const slow: (DecodedSlice & { i: number })[] = [];
-  const files = await Promise.all(refs.map(readSlice));
+  const files = refs.map(readSync);
   for (let i = 0; i < refs.length; i++) {
     const f = files[i];
     if (!(f instanceof Uint8Array)) {

@@ -28,21 +28,49 @@ export interface StoredIndex {
 /** Widest stored range handled with a dense table (beyond it: the reference path). */
 const MAX_RANGE = 1 << 20;
 
-// Reused across slices on one thread: value → slot (stamp marks presence for this slice).
-let stamps = new Uint32Array(0);
-let slots = new Uint32Array(0);
-let stamp = 0;
+// Reused across slices on one thread: value − base → 1 + its slot (0 = not seen in this slice);
+// reset after each slice for the values it held only.
+let slot1 = new Uint32Array(65536);
+let keys = new Int32Array(65536);
 
 function ensure(range: number): void {
-  if (stamps.length < range) {
-    stamps = new Uint32Array(Math.max(range, 65536));
-    slots = new Uint32Array(stamps.length);
-    stamp = 0;
+  if (slot1.length < range) slot1 = new Uint32Array(range);
+}
+
+/** First sight of a value (key k) gives it the next slot; returns the new count. */
+function addKey(k: number, count: number): number {
+  if (count === keys.length) {
+    const grown = new Int32Array(keys.length * 2);
+    grown.set(keys);
+    keys = grown;
   }
-  if (++stamp === 0xffffffff) {
-    stamps.fill(0);
-    stamp = 1;
+  keys[count] = k;
+  slot1[k] = count + 1;
+  return count + 1;
+}
+
+function indexInt16(src: Int16Array, n: number, index: Uint16Array): number {
+  const map = slot1;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const k = src[i] + 32768;
+    let j = map[k];
+    if (j === 0) j = count = addKey(k, count);
+    index[i] = j - 1;
   }
+  return count;
+}
+
+function indexAny(src: ArrayLike<number>, n: number, base: number, index: Uint16Array | Uint32Array): number {
+  const map = slot1;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const k = src[i] - base;
+    let j = map[k];
+    if (j === 0) j = count = addKey(k, count);
+    index[i] = j - 1;
+  }
+  return count;
 }
 
 /** HU of stored value v with huFrame's exact arithmetic (double, then stored as float32). */
@@ -89,22 +117,18 @@ export function storedIndex(img: DicomImage, padding: PaddingMode): StoredIndex 
     if (!(range <= MAX_RANGE)) return undefined;
   }
   ensure(range);
-  const st = stamps;
-  const sl = slots;
-  const s = stamp;
   const index = range <= 65536 ? new Uint16Array(n) : new Uint32Array(n);
-  let count = 0;
-  // One pass: first sight of a value gives it the next slot.
-  for (let i = 0; i < n; i++) {
-    const k = src[i] - base;
-    if (st[k] !== s) {
-      st[k] = s;
-      sl[k] = count++;
-    }
-    index[i] = sl[k];
-  }
+  const count =
+    src instanceof Int16Array && index instanceof Uint16Array
+      ? indexInt16(src, n, index) // the CT case, kept monomorphic for the JIT
+      : indexAny(src, n, base, index);
+  const ks = keys;
+  const map = slot1;
   const hu = new Float32Array(count);
   const f = huOf(img, padding);
-  for (let k = 0; k < range; k++) if (st[k] === s) hu[sl[k]] = f(k + base);
+  for (let j = 0; j < count; j++) {
+    hu[j] = f(ks[j] + base);
+    map[ks[j]] = 0;
+  }
   return { hu, index };
 }

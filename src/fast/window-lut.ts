@@ -1,11 +1,12 @@
 /**
- * Windows slices through per-slice lookup tables: the plan is evaluated by
- * `applyWindowReference` (the definition of truth, tfjs) on each slice's distinct HU values
- * only, all slices of a chunk in ONE tfjs call ([B, 1, U] padded with a value the slice already
- * holds, which changes no min/max), the table is encoded to the output dtype with the same
- * `tensorBytes`/`encodeValues` as the reference path, and every pixel copies its entry.
- * Same float32 ops on the same numbers → the same bytes as InProcessProcessor (on the cpu
- * backend), at a fraction of the cost.
+ * Windows slices through per-slice lookup tables. The plan is evaluated on each slice's
+ * distinct HU values only: by the JavaScript mirror of the reference's float32 arithmetic
+ * (plan-js.ts, verified bit for bit against applyWindowReference when first compiled) or,
+ * for a plan the mirror cannot express, by applyWindowReference itself (all slices of a chunk
+ * in one tfjs call, [B, 1, U] padded with a value the slice already holds, which changes no
+ * min/max). The tables are encoded to the output dtype with the same `tensorBytes` as the
+ * reference path, and every pixel copies its entry. Same float32 results on the same numbers
+ * → the same bytes as InProcessProcessor (on the cpu backend), at a fraction of the cost.
  * When the output size differs from the slice size, the float entries are gathered, resized
  * with tf.image.resizeBilinear(…, false, true) exactly as the reference does, then encoded.
  *
@@ -17,6 +18,7 @@ import type { OutputDType } from '../types.js';
 import { applyWindowReference, type SliceWindowMeta, type WindowPlan } from '../windowing/index.js';
 import { BYTES_PER, tensorBytes } from '../batching/quantize.js';
 import type { StoredIndex } from './stored-index.js';
+import { compilePlanJs, verifyPlanJs, type TableFn } from './plan-js.js';
 
 export interface LutSlice {
   ix: StoredIndex;
@@ -25,18 +27,88 @@ export interface LutSlice {
   cols: number;
 }
 
-/** Evaluates the plan on every slice's distinct values: [B, U, C] float32 tensor (caller disposes). */
-function tables(plan: WindowPlan, slices: LutSlice[]): { t: tf.Tensor; U: number } {
+const probeMetas: SliceWindowMeta[] = [
+  { windowCenter: [40], windowWidth: [400], slope: 1, intercept: -1024 },
+  { windowCenter: [-600.5], windowWidth: [1500.7], slope: -0.5, intercept: 0 },
+];
+const compiled = new Map<string, TableFn | null>();
+
+/** The plan's verified JavaScript table function, or null (use tfjs); compiled once per plan. */
+export function tableFnFor(plan: WindowPlan): TableFn | null {
+  const key = JSON.stringify(plan);
+  let fn = compiled.get(key);
+  if (fn === undefined) {
+    const js = compilePlanJs(plan);
+    fn = js && verifyPlanJs(plan, js, probeMetas) ? js : null;
+    compiled.set(key, fn);
+  }
+  return fn;
+}
+
+/**
+ * Records the outcome of a verification done elsewhere (the main thread verifies once; worker
+ * threads take its word instead of re-running the probes).
+ */
+export function presetTableFn(plan: WindowPlan, usable: boolean): void {
+  compiled.set(JSON.stringify(plan), usable ? (compilePlanJs(plan) ?? null) : null);
+}
+
+/**
+ * Evaluates the plan on every slice's distinct values: one float32 array of all tables,
+ * slice b's table at [offsets[b], offsets[b] + U_b·C).
+ */
+function tables(plan: WindowPlan, slices: LutSlice[]): { all: Float32Array; offsets: number[] } {
+  const C = plan.outputs.length;
+  const fn = tableFnFor(plan);
+  if (fn) {
+    const parts = slices.map((s) => fn(s.ix.hu, s.meta));
+    const offsets: number[] = [];
+    let n = 0;
+    for (const p of parts) {
+      offsets.push(n);
+      n += p.length;
+    }
+    const all = new Float32Array(n);
+    parts.forEach((p, b) => all.set(p, offsets[b]));
+    return { all, offsets };
+  }
+  // tfjs: all slices in one call, [B, 1, U] padded with a value the slice already holds.
   const U = Math.max(1, ...slices.map((s) => s.ix.hu.length));
   const x = new Float32Array(slices.length * U);
   slices.forEach((s, b) => {
     const hu = s.ix.hu;
     x.set(hu, b * U);
-    // Pad with the slice's own first value: min/max and elementwise results unchanged.
     if (hu.length < U) x.fill(hu.length ? hu[0] : 0, b * U + hu.length, (b + 1) * U);
   });
   const t = tf.tidy(() => applyWindowReference(plan, tf.tensor3d(x, [slices.length, 1, U]), slices.map((s) => s.meta)));
-  return { t, U };
+  const all = t.dataSync() as Float32Array;
+  t.dispose();
+  return { all, offsets: slices.map((_, b) => b * U * C) };
+}
+
+/** out[p·3 + c] = table[index[p]·3 + c] for uint8, 4 pixels (3 words) per step. */
+function gatherU8C3(out: Uint8Array, table: Uint8Array, index: Uint16Array | Uint32Array): void {
+  const U = table.length / 3;
+  const packed = new Uint32Array(U);
+  for (let k = 0; k < U; k++) packed[k] = table[3 * k] | (table[3 * k + 1] << 8) | (table[3 * k + 2] << 16);
+  const n = index.length;
+  const n4 = out.byteOffset % 4 === 0 ? n & ~3 : 0;
+  const w = new Uint32Array(out.buffer, out.byteOffset, (n4 * 3) / 4);
+  for (let p = 0, o = 0; p < n4; p += 4, o += 3) {
+    const a = packed[index[p]];
+    const b = packed[index[p + 1]];
+    const c = packed[index[p + 2]];
+    const d = packed[index[p + 3]];
+    w[o] = a | (b << 24);
+    w[o + 1] = (b >>> 8) | (c << 16);
+    w[o + 2] = (c >>> 16) | (d << 8);
+  }
+  for (let p = n4; p < n; p++) {
+    const k = index[p] * 3;
+    out[3 * p] = table[k];
+    out[3 * p + 1] = table[k + 1];
+    out[3 * p + 2] = table[k + 2];
+  }
 }
 
 /** Copies `table` entries (C elements each) to every pixel: out[p·C + c] = table[index[p]·C + c]. */
@@ -49,13 +121,6 @@ function gather<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>
   const n = index.length;
   if (C === 1) {
     for (let p = 0; p < n; p++) out[p] = table[index[p]];
-  } else if (C === 3) {
-    for (let p = 0, o = 0; p < n; p++, o += 3) {
-      const k = index[p] * 3;
-      out[o] = table[k];
-      out[o + 1] = table[k + 1];
-      out[o + 2] = table[k + 2];
-    }
   } else {
     for (let p = 0, o = 0; p < n; p++) {
       const k = index[p] * C;
@@ -83,47 +148,48 @@ export async function windowLut(
   if (!slices.length) return [];
   const C = plan.outputs.length;
   const [h, w] = opts.size;
-  const { t, U } = tables(plan, slices);
-  try {
-    const out: Uint8Array[] = new Array(slices.length);
-    const direct = slices.map((s) => s.rows === h && s.cols === w);
-    if (direct.some(Boolean)) {
-      // Encode the tables (B·U·C entries), then every pixel copies its entry's bytes.
-      const enc = await tensorBytes(t, opts.dtype);
-      const per = U * C * BYTES_PER[opts.dtype];
-      slices.forEach((s, b) => {
-        if (!direct[b]) return;
-        const table = view(enc.subarray(b * per, (b + 1) * per), opts.dtype);
-        const bytes = new Uint8Array(h * w * C * BYTES_PER[opts.dtype]);
-        gather(view(bytes, opts.dtype), table, s.ix.index, C);
-        out[b] = bytes;
-      });
-    }
-    if (direct.some((d) => !d)) {
-      const all = (await t.data()) as Float32Array;
-      // Resize groups of equal size together, as the reference does.
-      const groups = new Map<string, number[]>();
-      slices.forEach((s, b) => {
-        if (direct[b]) return;
-        const k = `${s.rows}x${s.cols}`;
-        (groups.get(k) ?? groups.set(k, []).get(k)!).push(b);
-      });
-      for (const members of groups.values()) {
-        const { rows, cols } = slices[members[0]];
-        const plane = rows * cols * C;
-        const floats = new Float32Array(members.length * plane);
-        members.forEach((b, j) => {
-          gather(floats.subarray(j * plane, (j + 1) * plane), all.subarray(b * U * C, (b + 1) * U * C), slices[b].ix.index, C);
-        });
-        const y = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(floats, [members.length, rows, cols, C]), [h, w], false, true));
-        const bytes = await tensorBytes(y, opts.dtype);
-        y.dispose();
-        const per = bytes.length / members.length;
-        members.forEach((b, j) => (out[b] = bytes.slice(j * per, (j + 1) * per)));
-      }
-    }
-    return out;
-  } finally {
+  const { all, offsets } = tables(plan, slices);
+  const tableOf = (b: number) => all.subarray(offsets[b], offsets[b] + slices[b].ix.hu.length * C);
+  const bpe = BYTES_PER[opts.dtype];
+  const out: Uint8Array[] = new Array(slices.length);
+  const direct = slices.map((s) => s.rows === h && s.cols === w);
+  if (direct.some(Boolean)) {
+    // Encode the tables (Σ U·C entries), then every pixel copies its entry's bytes.
+    const t = tf.tensor1d(all, 'float32');
+    const enc = await tensorBytes(t, opts.dtype);
     t.dispose();
+    slices.forEach((s, b) => {
+      if (!direct[b]) return;
+      const table = enc.subarray(offsets[b] * bpe, (offsets[b] + s.ix.hu.length * C) * bpe);
+      const bytes = new Uint8Array(h * w * C * bpe);
+      if (opts.dtype === 'uint8' && C === 3) gatherU8C3(bytes, table, s.ix.index);
+      else if (opts.dtype === 'uint8') gather(bytes, table, s.ix.index, C);
+      else if (opts.dtype === 'float16') gather(view(bytes, 'float16') as Uint16Array, view(table.slice(), 'float16') as Uint16Array, s.ix.index, C);
+      else gather(view(bytes, 'float32') as Uint32Array, view(table.slice(), 'float32') as Uint32Array, s.ix.index, C);
+      out[b] = bytes;
+    });
   }
+  if (direct.some((d) => !d)) {
+    // Resize groups of equal size together, as the reference does.
+    const groups = new Map<string, number[]>();
+    slices.forEach((s, b) => {
+      if (direct[b]) return;
+      const k = `${s.rows}x${s.cols}`;
+      (groups.get(k) ?? groups.set(k, []).get(k)!).push(b);
+    });
+    for (const members of groups.values()) {
+      const { rows, cols } = slices[members[0]];
+      const plane = rows * cols * C;
+      const floats = new Float32Array(members.length * plane);
+      members.forEach((b, j) => {
+        gather(floats.subarray(j * plane, (j + 1) * plane), tableOf(b), slices[b].ix.index, C);
+      });
+      const y = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(floats, [members.length, rows, cols, C]), [h, w], false, true));
+      const bytes = await tensorBytes(y, opts.dtype);
+      y.dispose();
+      const per = bytes.length / members.length;
+      members.forEach((b, j) => (out[b] = bytes.slice(j * per, (j + 1) * per)));
+    }
+  }
+  return out;
 }

@@ -6,7 +6,8 @@
  *   out: { id, results: SliceResult[] }   (output buffers transferred, not copied)
  *   out: { id, error: string }            (an unexpected failure of the whole chunk)
  *
- * `workerData` carries the ProcessorOptions (the WindowPlan is plain JSON).
+ * `workerData` carries the ProcessorOptions (the WindowPlan is plain JSON) and whether the
+ * main thread verified the plan's JavaScript table function (plan-js.ts).
  *
  * @example
  *   new Worker(new URL('./worker.js', import.meta.url), { workerData: { opts } });
@@ -18,13 +19,15 @@ import { initCodecs } from '../dicom/index.js';
 import type { ProcessorOptions, SliceResult } from '../batching/processor.js';
 import type { SliceRef } from '../types.js';
 import { processChunk } from './slices.js';
+import { presetTableFn } from './window-lut.js';
 
 export interface ChunkRequest { id: number; refs: SliceRef[] }
 export type ChunkReply = { id: number; results: SliceResult[] } | { id: number; error: string };
 
 const port = parentPort;
 if (!port) throw new Error('src/fast/worker.ts is a worker-thread entry; start it with new Worker(…)');
-const opts = (workerData as { opts: ProcessorOptions }).opts;
+const { opts, planJs } = workerData as { opts: ProcessorOptions; planJs: boolean };
+presetTableFn(opts.plan, planJs);
 
 const ready = (async () => {
   tf.enableProdMode();
