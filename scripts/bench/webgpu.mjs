@@ -4,7 +4,8 @@
  * (src/windowing/gpu/, through applyWindow on the 'webgpu' backend) beside tfjs's cpu backend
  * (applyWindow = the reference tfjs ops), on the same 512×512 phantom CT batch in the same run.
  * Each side includes its upload and download: float32 [B,H,W,C] back to JS, and for webgpu also
- * the uint8 output packed on the GPU (1 byte per channel crosses the bus). Times are medians.
+ * the uint8 output packed on the GPU (1 byte per channel crosses the bus), one batch at a time
+ * and overlapped (windowBatchesUint8, 2 batches in flight). Times are medians.
  * On a machine without a GPU, WebGPU runs on Mesa's software Vulkan (lavapipe): the rows then
  * measure a CPU emulating a GPU, not a GPU. `npm run bench` calls benchWebgpu().
  *
@@ -13,7 +14,8 @@
  * @example
  *   import { benchWebgpu } from './scripts/bench/webgpu.mjs';
  *   const r = await benchWebgpu({ quick: true });
- *   // { adapter: {...}, batch: [8,512,512], rows: [{ strategy, webgpu_slices_per_s, webgpu_uint8_slices_per_s, cpu_slices_per_s, speedup }, …] }
+ *   // { adapter: {...}, batch: [8,512,512], rows: [{ strategy, webgpu_slices_per_s, webgpu_uint8_slices_per_s,
+ *   //   webgpu_uint8_overlapped_slices_per_s, cpu_slices_per_s, speedup }, …] }
  *   // or { skipped: 'webgpu: no GPU adapter (…)' }
  */
 import { dirname, join, resolve } from 'node:path';
@@ -41,7 +43,7 @@ export async function benchWebgpu(opts = {}) {
     return { skipped: e.message.split('. ')[0] };
   }
   const { compileWindow, applyWindow, STRATEGIES } = await dist('windowing/index.js');
-  const { fusedWindowUint8 } = await dist('windowing/gpu/index.js');
+  const { fusedWindowUint8, windowBatchesUint8 } = await dist('windowing/gpu/index.js');
   const { phantomSlice } = await dist('fixtures/phantom.js');
   const B = opts.batch ?? 8;
   const N = opts.size ?? 512;
@@ -83,8 +85,16 @@ export async function benchWebgpu(opts = {}) {
         await fusedWindowUint8(plan, x, meta);
         x.dispose();
       });
+      // overlapped: uploads/kernels of batch n+1 queued while batch n downloads (2 in flight)
+      const stream = Array.from({ length: 2 * reps }, () => ({ hu, shape: [B, N, N], meta }));
+      let t0 = performance.now();
+      for await (const _ of windowBatchesUint8(plan, stream.slice(0, 2), { inFlight: 2 })); // warm-up
+      t0 = performance.now();
+      for await (const _ of windowBatchesUint8(plan, stream, { inFlight: 2 }));
+      const piped = (performance.now() - t0) / 1000 / stream.length;
       rows.push({
         strategy,
+        webgpu_uint8_overlapped_slices_per_s: +(B / piped).toFixed(1),
         webgpu_slices_per_s: +(B / gpu).toFixed(1),
         webgpu_uint8_slices_per_s: +(B / gpu8).toFixed(1),
         cpu_slices_per_s: +(B / cpu).toFixed(1),
@@ -102,7 +112,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (process.argv.includes('--json') || r.skipped) console.log(JSON.stringify(r, null, 2));
   else {
     console.log(`webgpu: ${r.adapter.description ?? r.adapter.device} (${r.adapter.vendor ?? '?'}, ${r.adapter.architecture ?? '?'})${r.software ? ' — software Vulkan, not a GPU' : ''}; batch ${r.batch.join('×')}, median of ${r.repetitions}`);
-    console.log(`${'strategy'.padEnd(28)}${'webgpu/s'.padStart(10)}${'uint8/s'.padStart(10)}${'cpu/s'.padStart(10)}${'speedup'.padStart(9)}`);
-    for (const x of r.rows) console.log(`${x.strategy.padEnd(28)}${String(x.webgpu_slices_per_s).padStart(10)}${String(x.webgpu_uint8_slices_per_s).padStart(10)}${String(x.cpu_slices_per_s).padStart(10)}${(x.speedup + '×').padStart(9)}`);
+    console.log(`${'strategy'.padEnd(28)}${'webgpu/s'.padStart(10)}${'uint8/s'.padStart(10)}${'overlap/s'.padStart(11)}${'cpu/s'.padStart(10)}${'speedup'.padStart(9)}`);
+    for (const x of r.rows) {
+      console.log(
+        `${x.strategy.padEnd(28)}${String(x.webgpu_slices_per_s).padStart(10)}${String(x.webgpu_uint8_slices_per_s).padStart(10)}` +
+          `${String(x.webgpu_uint8_overlapped_slices_per_s).padStart(11)}${String(x.cpu_slices_per_s).padStart(10)}${(x.speedup + '×').padStart(9)}`,
+      );
+    }
   }
 }
