@@ -119,7 +119,7 @@ export class ContextProcessor implements BatchProcessor {
           got.set(p, hit);
         } else {
           got.set(p, undefined);
-          if (!need.has(p)) need.set(p, { ...ref, path: p, sop: sopOf(ref, p) });
+          if (!need.has(p)) need.set(p, singleRef(ref, p));
         }
       }
       pending.push({ i, got });
@@ -217,9 +217,11 @@ export class ContextProcessor implements BatchProcessor {
   }
 }
 
-function sopOf(ref: SliceRef, path: string): string {
-  if (path === ref.path) return ref.sop;
-  return ref.context?.slices.find((s) => s?.path === path)?.sop ?? ref.sop;
+/** The single slice at `path` as a ref for the inner processor (the centre's row and labels, no context). */
+function singleRef(ref: SliceRef, path: string): SliceRef {
+  const { context, ...rest } = ref;
+  const sop = path === ref.path ? ref.sop : (context?.slices.find((s) => s?.path === path)?.sop ?? ref.sop);
+  return { ...rest, path, sop };
 }
 
 /** `BatchRecord.extra` for a record of context slices: the SOP UIDs used per slice and offset. */
