@@ -103,6 +103,27 @@ describe('slice context on a generated volume', () => {
     if (i > 0 && !s0.gapAfter.includes(i - 1)) expect(last.context!.slices[0]!.sop).toBe(s0.sorted[i - 1].sop);
   });
 
+  it('mm offsets take the slice at the nearest position (not the next index at a duplicate), the edge rule past a gap', async () => {
+    const refs = await contextRefs(vol, { offsets: [-2.5, 0, 2.5], unit: 'mm', edge: 'zero' });
+    const s0 = vol.series[0];
+    const seg = (i: number) => s0.gapAfter.filter((g) => g < i).length;
+    s0.sorted.forEach((c, i) => {
+      const ref = refs.find((r) => r.sop === c.sop)!;
+      [-2.5, 2.5].forEach((d, t) => {
+        // Slices at exactly z + d in the same segment; the one nearest in index to the centre.
+        const cands = s0.sorted.map((s, j) => ({ s, j })).filter(({ s, j }) => Math.abs(s.z - (c.z + d)) < 1e-6 && seg(j) === seg(i));
+        cands.sort((a, b) => Math.abs(a.j - i) - Math.abs(b.j - i));
+        const got = ref.context!.slices[t === 0 ? 0 : 2];
+        expect(got?.sop ?? null, `sorted ${i} ${d} mm`).toBe(cands[0]?.s.sop ?? null);
+      });
+    });
+    // At the duplicate the two units differ: +1 slice is the twin, +2.5 mm the next position.
+    const dup = s0.sorted.findIndex((s, j) => j + 1 < s0.sorted.length && s0.sorted[j + 1].z === s.z);
+    const bySlices = await contextRefs(vol, { offsets: [-1, 0, 1] });
+    expect(bySlices.find((r) => r.sop === s0.sorted[dup].sop)!.context!.slices[2]!.sop).toBe(s0.sorted[dup + 1].sop);
+    expect(refs.find((r) => r.sop === s0.sorted[dup].sop)!.context!.slices[2]!.sop).toBe(s0.sorted[dup + 2].sop);
+  });
+
   for (const edge of ['replicate', 'zero'] as const) {
     it(`channel for offset k of slice z equals the single-window output of sorted slice z+k (edge: ${edge})`, async () => {
       const offsets = [-2, -1, 0, 1, 2];
