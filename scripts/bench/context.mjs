@@ -35,12 +35,13 @@ process.stdout.write(JSON.stringify({ seconds, slices: r.slicesWritten, maxRssKb
 `;
 
 /**
- * @param {{ slices?: number, size?: number, batch?: number, distinct?: number, dir?: string, keep?: boolean, backend?: string }} [opts]
+ * @param {{ slices?: number, size?: number, batch?: number, distinct?: number, dir?: string, keep?: boolean, backend?: string, quick?: boolean }} [opts]
+ *   quick: 64×64 images instead of 128×128 (the series keeps its 1,000 slices)
  * @returns {Promise<object[]>} one row per run
  */
 export async function benchContext(opts = {}) {
   const slices = opts.slices ?? 1000;
-  const size = opts.size ?? 128;
+  const size = opts.size ?? (opts.quick ? 64 : 128);
   const batch = opts.batch ?? 32;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'ctw-bench-context-'));
   const { writeContextVolume } = await import(pathToFileURL(join(REPO, 'dist', 'context', 'fixture.js')).href);
