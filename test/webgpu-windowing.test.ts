@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { probeWebGpu } from '../src/backend/webgpu.js';
 import { initBackend } from '../src/backend/index.js';
 import { applyWindow, applyWindowReference, compileWindow, STRATEGIES, type SliceWindowMeta, type WindowPlan } from '../src/windowing/index.js';
-import { fusedWindow, fusedWindowPacked, fusedWindowUint8, unpackUint8, windowBatchesUint8 } from '../src/windowing/gpu/index.js';
+import { fusedWindow, fusedWindowPacked, maxFusedSlices, fusedWindowUint8, unpackUint8, windowBatchesUint8 } from '../src/windowing/gpu/index.js';
 
 const probe = await probeWebGpu().then(
   (adapter) => ({ ok: true as const, adapter, why: '' }),
@@ -253,5 +253,16 @@ describe.skipIf(!probe.ok)('webgpu: fused windowing kernels vs the reference on 
     // a consumer that stops early leaves nothing behind
     for await (const r of windowBatchesUint8(plan, inputs, { inFlight: 2 })) if (r.batch.i === 3) break;
     expect(tf.memory().numTensors).toBe(before.numTensors);
+  });
+
+  it('a batch over the device buffer limit fails naming the limit and the batch size that fits', () => {
+    const plan = compileWindow({ strategy: 'multi-window' });
+    const fit = maxFusedSlices(plan, 512, 512, 'float32');
+    const limit = (tf.backend() as unknown as { device: GPUDevice }).device.limits.maxStorageBufferBindingSize;
+    expect(fit).toBe(Math.floor((limit - 16) / (512 * 512 * 3 * 4)));
+    expect(maxFusedSlices(plan, 512, 512, 'uint8')).toBe(Math.floor((limit - 16) / (512 * 512 * 4)));
+    const x = tf.zeros([fit + 1, 512, 512], 'float32') as tf.Tensor3D;
+    expect(() => fusedWindow(plan, x, metas(fit + 1))).toThrow(new RegExp(`maxStorageBufferBindingSize .*use at most ${fit} slices per batch`));
+    x.dispose();
   });
 });

@@ -68,11 +68,44 @@ function sliceParams(l: FusedLayout, B: number, meta: readonly SliceWindowMeta[]
   return table;
 }
 
+/** The device's largest storage buffer binding (WebGPU's default is 128 MiB). */
+function maxBinding(): number {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  return device?.limits?.maxStorageBufferBindingSize ?? 134_217_728;
+}
+
+/**
+ * Bytes one slice needs in the largest buffer a kernel binds (HU in, or the output). A tensor
+ * over the device's binding limit cannot be bound by any kernel, so batches are bounded by it.
+ */
+function bytesPerSlice(H: number, W: number, C: number, mode: 'float32' | 'uint8'): number {
+  return Math.max(H * W * 4, mode === 'float32' ? H * W * C * 4 : H * W * C);
+}
+
+/**
+ * The most slices of H×W one fused call takes on this device (0 when not on webgpu or the plan
+ * is not covered): a batching stage can size its batches with it.
+ * @example maxFusedSlices(plan, 512, 512, 'float32') // 41 with 3 channels under WebGPU's default 128 MiB
+ */
+export function maxFusedSlices(plan: WindowPlan, H: number, W: number, mode: 'float32' | 'uint8'): number {
+  const layout = tf.getBackend() === 'webgpu' ? layoutOf(plan) : undefined;
+  if (!layout) return 0;
+  return Math.floor((maxBinding() - 16) / bytesPerSlice(H, W, layout.channels, mode));
+}
+
 function run(plan: WindowPlan, hu: tf.Tensor3D, meta: readonly SliceWindowMeta[] | undefined, mode: 'float32' | 'uint8'): tf.Tensor | undefined {
   if (tf.getBackend() !== 'webgpu') return undefined;
   const layout = layoutOf(plan);
   if (!layout) return undefined;
-  const [B] = checkHu(hu);
+  const [B, H, W] = checkHu(hu);
+  const need = B * bytesPerSlice(H, W, layout.channels, mode) + 16;
+  if (need > maxBinding()) {
+    throw new Error(
+      `fusedWindow: batch [${B},${H},${W}] → ${layout.channels} ${mode} channels needs a ${(need / 2 ** 20).toFixed(0)} MiB GPU buffer, ` +
+        `over this device's maxStorageBufferBindingSize (${(maxBinding() / 2 ** 20).toFixed(0)} MiB); use at most ` +
+        `${maxFusedSlices(plan, H, W, mode)} slices per batch`,
+    );
+  }
   registerFusedWindowKernel();
   const sl = tf.tensor2d(sliceParams(layout, B, meta), [B, layout.sliceColumns], 'float32');
   try {
