@@ -194,27 +194,37 @@ export class ContextProcessor implements BatchProcessor {
     if (n === 1 && chosen[0]) {
       return { ok: true, ref, bytes: chosen[0].bytes, neighbours: [chosen[0].sop] } as ContextSliceOk;
     }
-    const cw = this.opts.plan.channels.length * BYTES_PER[this.opts.dtype];
-    const pixels = per / cw;
-    const out = new Uint8Array(per * n);
-    for (let k = 0; k < n; k++) {
-      const c = chosen[k];
-      if (!c) continue;
-      const src = c.bytes;
-      if (src.length !== per) throw new Error(`ContextProcessor: ${c.sop} gave ${src.length} bytes, expected ${per}`);
-      const stride = cw * n;
-      if (cw === 1) {
-        for (let p = 0, o = k; p < pixels; p++, o += stride) out[o] = src[p];
-      } else {
-        for (let p = 0; p < pixels; p++) out.set(src.subarray(p * cw, p * cw + cw), p * stride + k * cw);
-      }
-    }
+    for (const c of chosen) if (c && c.bytes.length !== per) throw new Error(`ContextProcessor: ${c.sop} gave ${c.bytes.length} bytes, expected ${per}`);
+    const out = interleave(chosen.map((c) => c?.bytes ?? null), this.opts.plan.channels.length * BYTES_PER[this.opts.dtype], per);
     return { ok: true, ref, bytes: out, neighbours: chosen.map((c) => c?.sop ?? null) } as ContextSliceOk;
   }
 
   async close(): Promise<void> {
     await this.inner.close();
   }
+}
+
+/**
+ * Interleaves per-slice `[pixels, cw bytes]` sources into `[pixels, n × cw bytes]`, offset-major
+ * within each pixel; a null source stays zero. Plain loops over monomorphic Uint8Array views
+ * (sources may be Buffers or subarrays): this runs once per output slice.
+ */
+export function interleave(sources: (Uint8Array | null)[], cw: number, per: number): Uint8Array {
+  const n = sources.length;
+  const pixels = per / cw;
+  const stride = n * cw;
+  const out = new Uint8Array(per * n);
+  for (let k = 0; k < n; k++) {
+    const s = sources[k];
+    if (!s) continue;
+    const src = new Uint8Array(s.buffer, s.byteOffset, s.byteLength);
+    if (cw === 1) {
+      for (let p = 0, o = k; p < pixels; p++, o += stride) out[o] = src[p];
+    } else {
+      for (let p = 0, i = 0, o = k * cw; p < pixels; p++, o += stride) for (let b = 0; b < cw; b++) out[o + b] = src[i++];
+    }
+  }
+  return out;
 }
 
 /** The single slice at `path` as a ref for the inner processor (the centre's row and labels, no context). */
