@@ -172,6 +172,28 @@ describe('slice context on a generated volume', () => {
     });
   }
 
+  it('3 offsets × 3 windows (channelwise): 9 channels, offset-major, each the neighbour\'s own channelwise output', async () => {
+    const { pipelineContext } = await import('../src/context/index.js');
+    const ctx = pipelineContext({ window: { strategy: 'channelwise', repeat: true }, context: contextSchema.parse({ offsets: [-1, 0, 1] }), batch: { size: 4 } })!;
+    expect(ctx.plan.channels).toHaveLength(3);
+    expect(ctx.channels).toEqual(['-1', '0', '+1'].flatMap((off) => ctx.plan.channels.map((c) => `${c}@${off}`)));
+    const o = { plan: ctx.plan, size: SIZE, dtype: 'uint8' as const, padding: 'air' as const };
+    const plainCw = new InProcessProcessor(o);
+    const p = ctx.processor(o, new InProcessProcessor(o));
+    const refs = (await contextRefs(vol, { offsets: [-1, 0, 1] })).filter((r) => r.series === vol.series[1].series);
+    const out = await p.process(refs);
+    const s1 = vol.series[1].sorted;
+    const single = await plainCw.process(s1.map((v, i) => ({ study: v.study, series: v.series, sop: v.sop, label: v.label, path: v.path, row: i, split: 'train' as const })));
+    const px = SIZE[0] * SIZE[1];
+    const i = 2; // a middle slice: neighbours 1 and 3
+    const res = out.find((r) => r.ref.sop === s1[i].sop) as SliceOk;
+    expect(res.bytes.length).toBe(px * 9);
+    for (const [k, j] of [[0, i - 1], [1, i], [2, i + 1]]) {
+      const want = (single[j] as SliceOk).bytes;
+      for (let q = 0; q < px; q += 7) for (let c = 0; c < 3; c++) expect(res.bytes[q * 9 + k * 3 + c]).toBe(want[q * 3 + c]);
+    }
+  });
+
   it('a neighbour that cannot be decoded takes the edge rule and is counted; a bad centre is quarantined', async () => {
     const offsets = [-1, 0, 1];
     const refs = await contextRefs(vol, { offsets, edge: 'zero' });
