@@ -5,6 +5,29 @@ import { buildModel, loadModelSpec, parseModelSpec } from '../src/ab/model.js';
 import { predict, trainModel, type Dataset } from '../src/ab/train.js';
 import { makeRng } from '../src/ab/bootstrap.js';
 import { rocAuc } from '../src/ab/metrics.js';
+import { conv2dFilterGrad } from '../src/ab/conv-grad.js';
+
+/** Brute-force dW[i,j,c,o] = Σ_b,y,x xpad[b, y·s+i, x·s+j, c] · dy[b,y,x,o] (tfjs 'same' padding rule). */
+function refFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number, pad: 'same' | 'valid'): Float32Array {
+  const [B, H, W, C] = x.shape;
+  const [, Ho, Wo, O] = dy.shape;
+  const xv = x.dataSync();
+  const dv = dy.dataSync();
+  const top = pad === 'same' ? Math.floor(Math.max((Ho - 1) * s + k - H, 0) / 2) : 0;
+  const left = pad === 'same' ? Math.floor(Math.max((Wo - 1) * s + k - W, 0) / 2) : 0;
+  const out = new Float32Array(k * k * C * O);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) {
+    let acc = 0;
+    for (let b = 0; b < B; b++) for (let yy = 0; yy < Ho; yy++) for (let xx = 0; xx < Wo; xx++) {
+      const r = yy * s + i - top;
+      const q = xx * s + j - left;
+      if (r < 0 || r >= H || q < 0 || q >= W) continue;
+      acc += xv[((b * H + r) * W + q) * C + c] * dv[((b * Ho + yy) * Wo + xx) * O + o];
+    }
+    out[((i * k + j) * C + c) * O + o] = acc;
+  }
+  return out;
+}
 
 /**
  * Tiny synthetic task: 16×16×2 slices; positives carry a faint 3×3 square in channel
@@ -33,7 +56,7 @@ function synthetic(n: number, seed: string, signal: 0 | 1): Dataset {
   };
 }
 
-const spec = parseModelSpec({ name: 'tiny', input: { size: 16 }, conv: [{ filters: 4, kernel: 3 }, { filters: 8, kernel: 3 }], dense: 8 });
+const spec = parseModelSpec({ name: 'tiny', input: { size: 16 }, conv: [{ filters: 4, kernel: 3, stride: 2, pool: false }, { filters: 8, kernel: 3 }], dense: 8 });
 
 async function run(seed: number, train: Dataset, val: Dataset): Promise<Float32Array> {
   const model = buildModel(spec, { channels: 2, seed });
@@ -57,6 +80,24 @@ describe('ab model + training (synthetic, cpu)', () => {
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
     expect(Buffer.from(a.buffer).equals(Buffer.from(c.buffer))).toBe(false);
     expect(rocAuc(a, val.y)).toBeGreaterThan(0.85);
+  });
+
+  it('the fast Conv2D filter gradient equals a brute-force sum (stride 1/2, same/valid, odd sizes)', () => {
+    for (const [s, pad, k] of [[1, 'same', 3], [2, 'same', 3], [2, 'valid', 3], [1, 'valid', 5], [2, 'same', 5]] as const) {
+      const x = tf.randomUniform([2, 9, 7, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+      const f = tf.zeros([k, k, 3, 4]) as tf.Tensor4D;
+      const y = tf.conv2d(x, f, s, pad);
+      const dy = tf.randomUniform(y.shape, -1, 1, 'float32', 6) as tf.Tensor4D;
+      const got = conv2dFilterGrad(x, dy, [k, k, 3, 4], s, pad)!;
+      expect(got.shape).toEqual([k, k, 3, 4]);
+      const want = refFilterGrad(x, dy, k, s, pad);
+      const g = got.dataSync();
+      for (let i = 0; i < want.length; i++) expect(g[i]).toBeCloseTo(want[i], 4);
+      tf.dispose([x, f, y, dy, got]);
+    }
+    const x = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
+    expect(conv2dFilterGrad(x, x, [1, 1, 1, 1], 1, 0)).toBeUndefined();
+    expect(conv2dFilterGrad(x, x, [1, 1, 1, 1], 1, 'same', 2)).toBeUndefined();
   });
 
   it('the shipped small-cnn spec parses and builds', () => {

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { makeRng, permutation } from './bootstrap.js';
+import { installFastConv2DGrad } from './conv-grad.js';
 
 /** Slices in memory, already resized: x is [N, S, S, C] float32 in [0,1]. */
 export interface Dataset {
@@ -46,6 +47,7 @@ export async function trainModel(model: tfl.LayersModel, data: Dataset, o: Train
   validateDataset(data, 'trainModel: train set');
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`trainModel: epochs must be a positive integer, got ${o.epochs}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`trainModel: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (tf.getBackend() === 'cpu') installFastConv2DGrad();
   model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'binaryCrossentropy' });
   const n = data.x.shape[0];
   const yAll = tf.tensor2d(Float32Array.from(data.y), [n, 1]);
