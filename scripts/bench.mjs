@@ -146,15 +146,22 @@ const read = (f) => {
   const b = readFileSync(f);
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 };
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 function timeDecode() {
   const seconds = [];
+  const cpu = [];
   for (const f of decodeFiles.slice(0, 4)) decodeDicomSync(read(f));
   for (let r = 0; r < REPS; r++) {
     const t0 = performance.now();
+    const c0 = cpuNow();
     for (const f of decodeFiles) decodeDicomSync(read(f));
     seconds.push((performance.now() - t0) / 1000);
+    cpu.push(cpuNow() - c0);
   }
-  return { slices: decodeFiles.length, seconds };
+  return { slices: decodeFiles.length, seconds, cpu };
 }
 
 async function timeWindow(strategy, imgs) {
@@ -169,12 +176,15 @@ async function timeWindow(strategy, imgs) {
   };
   await once(); // warm-up (JIT)
   const seconds = [];
+  const cpu = [];
   for (let r = 0; r < REPS; r++) {
     const t0 = performance.now();
+    const c0 = cpuNow();
     await once();
     seconds.push((performance.now() - t0) / 1000);
+    cpu.push(cpuNow() - c0);
   }
-  return { slices: imgs.length, seconds };
+  return { slices: imgs.length, seconds, cpu };
 }
 
 log('bench: ctwindow decode alone (1 thread)…');
@@ -212,8 +222,11 @@ function runCli(yaml) {
       if (code !== 0) return reject(new Error(`ctwindow run ${yaml} exited ${code}: ${(err + out).trim().split('\n').slice(-5).join(' | ')}`));
       const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
       if (m) peak = +m[1] * 1024;
+      const u = /User time \(seconds\): ([\d.]+)/.exec(err);
+      const sy = /System time \(seconds\): ([\d.]+)/.exec(err);
+      const cpu = u && sy ? +u[1] + +sy[1] : undefined;
       const w = /(\d+) slices written in ([\d.]+) s/.exec(err + out);
-      resolveRun({ seconds, peakRss: peak, slicesWritten: w ? +w[1] : undefined, inner: w ? +w[2] : undefined });
+      resolveRun({ seconds, cpu, peakRss: peak, slicesWritten: w ? +w[1] : undefined, inner: w ? +w[2] : undefined });
     });
   });
 }
@@ -248,7 +261,7 @@ async function timeRun(name, src, reps) {
     rmSync(join(WORK, `out-${name}`), { recursive: true, force: true });
     runs.push(await runCli(yaml));
   }
-  return { slices: src.paths.length, seconds: runs.map((r) => r.seconds), peakRss: Math.max(...runs.map((r) => r.peakRss)), slicesWritten: runs[0].slicesWritten, runs };
+  return { slices: src.paths.length, seconds: runs.map((r) => r.seconds), cpu: runs.every((r) => r.cpu !== undefined) ? runs.map((r) => r.cpu) : undefined, peakRss: Math.max(...runs.map((r) => r.peakRss)), slicesWritten: runs[0].slicesWritten, runs };
 }
 
 log(`bench: ctwindow run (${STRATEGY}, 512×512 uint8, workers auto) on ${source.paths.length} slices…`);
@@ -275,20 +288,28 @@ async function optional(file, fn, call) {
 log('bench: decode per transfer syntax, shard read, webgpu (when present)…');
 const decodeSyntax = haveCorpus ? await optional('decode.mjs', 'benchDecode', (f) => f({ seconds: QUICK ? 0.2 : 0.5 })) : { skipped: 'no shared corpus' };
 const readRows = await optional('read.mjs', 'benchRead', (f) => f(join(WORK, 'out-run')));
-const webgpu = await optional('webgpu.mjs', 'benchWebgpu', (f) => f({ quick: QUICK }));
+// The full WebGPU table: node scripts/bench/webgpu.mjs (here its quick form keeps the bench short).
+const webgpu = await optional('webgpu.mjs', 'benchWebgpu', (f) => f({ quick: true }));
 
 // --- report ----------------------------------------------------------------------------------
 const seedRate = (x) => (x ? rate(x.slices, x.seconds) : null);
+/** CPU milliseconds per slice (user + system, all threads): robust to other load on the machine. */
+const cpuMs = (x) => (x?.cpu ? +((1000 * median(x.cpu)) / x.slices).toFixed(2) : null);
 const rows = [];
-rows.push({ what: 'decode alone (1 thread)', seed: seedRate(seed?.decode), ctwindow: rate(ourDecode.slices, ourDecode.seconds) });
-for (const s of strategies) rows.push({ what: `window ${s} (1 thread)`, seed: seedRate(seed?.window?.[s]), ctwindow: rate(ourWindow[s].slices, ourWindow[s].seconds) });
+rows.push({ what: 'decode alone (1 thread)', seed: seedRate(seed?.decode), ctwindow: rate(ourDecode.slices, ourDecode.seconds), seedCpuMs: cpuMs(seed?.decode), ctwindowCpuMs: cpuMs(ourDecode) });
+for (const s of strategies) rows.push({ what: `window ${s} (1 thread)`, seed: seedRate(seed?.window?.[s]), ctwindow: rate(ourWindow[s].slices, ourWindow[s].seconds), seedCpuMs: cpuMs(seed?.window?.[s]), ctwindowCpuMs: cpuMs(ourWindow[s]) });
 rows.push({
   what: `whole run ${STRATEGY} (seed loop 1 process; ctwindow run ${availableParallelism()} cores)`,
   seed: seedRate(seed?.loop),
   ctwindow: rate(ourRun.slices, ourRun.seconds),
+  seedCpuMs: cpuMs(seed?.loop),
+  ctwindowCpuMs: cpuMs(ourRun),
   peakRssMiB: +(ourRun.peakRss / 2 ** 20).toFixed(0),
 });
-for (const r of rows) r.ratio = ratio(r.ctwindow, r.seed);
+for (const r of rows) {
+  r.ratio = ratio(r.ctwindow, r.seed);
+  r.cpuRatio = ratio(r.seedCpuMs, r.ctwindowCpuMs);
+}
 
 const results = {
   date: new Date().toISOString(),
@@ -316,8 +337,10 @@ writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
 const pad = (s, n) => String(s ?? '—').padEnd(n);
 const lpad = (s, n) => String(s ?? '—').padStart(n);
 console.log(`\nctwindow bench — ${source.kind}; median of ${REPS}; ${results.machine.cores} × ${results.machine.cpu}; node ${process.version}`);
-console.log(`${pad('', 74)}${lpad('seed/s', 10)}${lpad('ctwindow/s', 12)}${lpad('ratio', 8)}`);
-for (const r of rows) console.log(`${pad(r.what, 74)}${lpad(r.seed, 10)}${lpad(r.ctwindow, 12)}${lpad(r.ratio === null ? '—' : r.ratio + '×', 8)}`);
+console.log(`${pad('', 74)}${lpad('seed/s', 10)}${lpad('ctwindow/s', 12)}${lpad('ratio', 8)}  ${lpad('seed cpu ms', 12)}${lpad('ctw cpu ms', 12)}${lpad('ratio', 8)}`);
+const x = (v) => (v === null || v === undefined ? '—' : v + '×');
+for (const r of rows) console.log(`${pad(r.what, 74)}${lpad(r.seed, 10)}${lpad(r.ctwindow, 12)}${lpad(x(r.ratio), 8)}  ${lpad(r.seedCpuMs, 12)}${lpad(r.ctwindowCpuMs, 12)}${lpad(x(r.cpuRatio), 8)}`);
+console.log('(slices/s: wall clock, median; cpu ms: user+system CPU per slice over all threads, which other load on the machine inflates less)');
 console.log(`peak RSS: ctwindow run ${(ourRun.peakRss / 2 ** 20).toFixed(0)} MiB on ${ourRun.slices} slices; ${(ourBig.peakRss / 2 ** 20).toFixed(0)} MiB on ${big.paths.length} generated slices (${results.rss5000.slicesPerS} slices/s)`);
 if (Array.isArray(decodeSyntax)) for (const d of decodeSyntax) console.log(`decode ${pad(d.name ?? d.syntax, 50)} ctwindow ${lpad(d.ctwindow_slices_per_s, 8)}/s  pydicom ${lpad(d.pydicom_slices_per_s, 8)}/s`);
 else console.log(`decode per syntax: ${JSON.stringify(decodeSyntax)}`);

@@ -9,6 +9,7 @@
 export { createFastProcessor, FastProcessor, workerCount, type FastConfig, type FastOptions } from './processor.js';
 export { WorkerPool } from './pool.js';
 export { processChunk } from './slices.js';
-export { storedIndex, type StoredIndex } from './stored-index.js';
-export { windowLut, type LutSlice } from './window-lut.js';
+export { storedIndex, pixelSlots, type StoredIndex } from './stored-index.js';
+export { windowLut, tableFnFor, type LutSlice } from './window-lut.js';
+export { compilePlanJs, verifyPlanJs, type TableFn } from './plan-js.js';
 export { workerScript, WorkerScriptMissingError } from './worker-url.js';

@@ -1,76 +1,50 @@
 /**
- * The distinct stored values of one slice and, for each pixel, the index of its value among
- * them: the lookup-table key of the fast path.
+ * The distinct stored values of one slice: the lookup-table keys of the fast path.
  *
  * A window is a pure function of the stored value (HU = stored × slope + intercept, padding →
  * air, MONOCHROME1 reflected), and its per-slice min/max normalisations depend only on the set
- * of values present. So the windowed output of a slice is `table[index[p]]`, where `table`
+ * of values present. So the windowed output of a slice is `table[stored[p]]`, where `table`
  * holds the plan evaluated once per distinct value (a few hundred to a few thousand entries
  * against 262 144 pixels at 512×512).
- * Written by hand: a histogram over the integer stored range is what makes this cheap (no
- * sort); no library does it for DICOM's integer pixel types.
+ * Written by hand: a presence pass over the integer stored range is what makes this cheap (no
+ * sort, no per-pixel index); no library does it for DICOM's integer pixel types.
  *
  * @example
  *   const ix = storedIndex(img, 'air');  // undefined → caller uses the reference path
- *   // ix.hu[k]: HU of the k-th distinct value (float32, exactly as huFrame computes it)
- *   // ix.index[p]: k for pixel p
+ *   // ix.hu[j]: HU of the j-th distinct value (float32, exactly as huFrame computes it)
+ *   // ix.keys[j]: that value − ix.base; pixel p has key ix.src[p] − ix.base
  */
 import type { DicomImage } from '../types.js';
 import { AIR_HU, type PaddingMode } from '../dicom/index.js';
 
+export type StoredArray = Exclude<DicomImage['stored'], Float32Array>;
+
 export interface StoredIndex {
-  /** HU of each distinct stored value (first-appearance order); float32 exactly as huFrame. */
+  /** HU of each distinct stored value, ascending; float32 exactly as huFrame. */
   hu: Float32Array;
-  /** Per pixel (frame 0, row-major): index into `hu`. */
-  index: Uint16Array | Uint32Array;
+  /** Each distinct stored value minus `base`, ascending (same order as `hu`). */
+  keys: Int32Array;
+  /** Offset of the keys: key = stored − base, 0 ≤ key < range. */
+  base: number;
+  range: number;
+  /** The slice's stored values (frame 0 is its first rows × cols). */
+  src: StoredArray;
+  /** rows × cols. */
+  n: number;
 }
 
 /** Widest stored range handled with a dense table (beyond it: the reference path). */
 const MAX_RANGE = 1 << 20;
 
-// Reused across slices on one thread: value − base → 1 + its slot (0 = not seen in this slice);
-// reset after each slice for the values it held only.
-let slot1 = new Uint32Array(65536);
-let keys = new Int32Array(65536);
+// Presence marks over the stored range, reused across slices on one thread (cleared as read).
+let marks = new Uint8Array(65536);
 
-function ensure(range: number): void {
-  if (slot1.length < range) slot1 = new Uint32Array(range);
+function markInt16(src: Int16Array, n: number, m: Uint8Array): void {
+  for (let i = 0; i < n; i++) m[src[i] + 32768] = 1;
 }
 
-/** First sight of a value (key k) gives it the next slot; returns the new count. */
-function addKey(k: number, count: number): number {
-  if (count === keys.length) {
-    const grown = new Int32Array(keys.length * 2);
-    grown.set(keys);
-    keys = grown;
-  }
-  keys[count] = k;
-  slot1[k] = count + 1;
-  return count + 1;
-}
-
-function indexInt16(src: Int16Array, n: number, index: Uint16Array): number {
-  const map = slot1;
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const k = src[i] + 32768;
-    let j = map[k];
-    if (j === 0) j = count = addKey(k, count);
-    index[i] = j - 1;
-  }
-  return count;
-}
-
-function indexAny(src: ArrayLike<number>, n: number, base: number, index: Uint16Array | Uint32Array): number {
-  const map = slot1;
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const k = src[i] - base;
-    let j = map[k];
-    if (j === 0) j = count = addKey(k, count);
-    index[i] = j - 1;
-  }
-  return count;
+function markAny(src: ArrayLike<number>, n: number, base: number, m: Uint8Array): void {
+  for (let i = 0; i < n; i++) m[src[i] - base] = 1;
 }
 
 /** HU of stored value v with huFrame's exact arithmetic (double, then stored as float32). */
@@ -88,9 +62,8 @@ function huOf(img: DicomImage, padding: PaddingMode): (v: number) => number {
 }
 
 /**
- * Distinct values + per-pixel index of frame 0 of `img`, or undefined when the stored values
- * are not integers in a range of at most 2^20 (float pixel data), for the caller to fall back.
- * Table order is first appearance (order does not matter: min/max and pointwise ops only).
+ * Distinct values of frame 0 of `img`, or undefined when the stored values are not integers
+ * in a range of at most 2^20 (float pixel data), for the caller to fall back.
  */
 export function storedIndex(img: DicomImage, padding: PaddingMode): StoredIndex | undefined {
   const src = img.stored;
@@ -116,19 +89,29 @@ export function storedIndex(img: DicomImage, padding: PaddingMode): StoredIndex 
     range = n ? mx - mn + 1 : 1;
     if (!(range <= MAX_RANGE)) return undefined;
   }
-  ensure(range);
-  const index = range <= 65536 ? new Uint16Array(n) : new Uint32Array(n);
-  const count =
-    src instanceof Int16Array && index instanceof Uint16Array
-      ? indexInt16(src, n, index) // the CT case, kept monomorphic for the JIT
-      : indexAny(src, n, base, index);
-  const ks = keys;
-  const map = slot1;
+  if (marks.length < range) marks = new Uint8Array(range);
+  const m = marks;
+  if (src instanceof Int16Array) markInt16(src, n, m); // the CT case, kept monomorphic for the JIT
+  else markAny(src, n, base, m);
+  let count = 0;
+  for (let k = 0; k < range; k++) count += m[k];
+  const keys = new Int32Array(count);
   const hu = new Float32Array(count);
   const f = huOf(img, padding);
-  for (let j = 0; j < count; j++) {
-    hu[j] = f(ks[j] + base);
-    map[ks[j]] = 0;
+  for (let k = 0, j = 0; j < count; k++) {
+    if (!m[k]) continue;
+    m[k] = 0;
+    keys[j] = k;
+    hu[j++] = f(k + base);
   }
-  return { hu, index };
+  return { hu, keys, base, range, src, n };
+}
+
+/** Per-pixel slot j (into hu/keys) of every pixel: for tests and diagnostics. */
+export function pixelSlots(ix: StoredIndex): Uint32Array {
+  const slot = new Uint32Array(ix.range);
+  ix.keys.forEach((k, j) => (slot[k] = j));
+  const out = new Uint32Array(ix.n);
+  for (let p = 0; p < ix.n; p++) out[p] = slot[ix.src[p] - ix.base];
+  return out;
 }

@@ -86,44 +86,63 @@ function tables(plan: WindowPlan, slices: LutSlice[]): { all: Float32Array; offs
   return { all, offsets: slices.map((_, b) => b * U * C) };
 }
 
-/** out[p·3 + c] = table[index[p]·3 + c] for uint8, 4 pixels (3 words) per step. */
-function gatherU8C3(out: Uint8Array, table: Uint8Array, index: Uint16Array | Uint32Array): void {
-  const U = table.length / 3;
-  const packed = new Uint32Array(U);
-  for (let k = 0; k < U; k++) packed[k] = table[3 * k] | (table[3 * k + 1] << 8) | (table[3 * k + 2] << 16);
-  const n = index.length;
-  const n4 = out.byteOffset % 4 === 0 ? n & ~3 : 0;
-  const w = new Uint32Array(out.buffer, out.byteOffset, (n4 * 3) / 4);
+// Dense per-thread scratch over the stored range: packed uint8 entries / slot numbers.
+let packedScratch = new Uint32Array(65536);
+let slotScratch = new Uint32Array(65536);
+
+function gatherPackedInt16(w: Uint32Array, packed: Uint32Array, src: Int16Array, n4: number): void {
   for (let p = 0, o = 0; p < n4; p += 4, o += 3) {
-    const a = packed[index[p]];
-    const b = packed[index[p + 1]];
-    const c = packed[index[p + 2]];
-    const d = packed[index[p + 3]];
+    const a = packed[src[p] + 32768];
+    const b = packed[src[p + 1] + 32768];
+    const c = packed[src[p + 2] + 32768];
+    const d = packed[src[p + 3] + 32768];
     w[o] = a | (b << 24);
     w[o + 1] = (b >>> 8) | (c << 16);
     w[o + 2] = (c >>> 16) | (d << 8);
   }
-  for (let p = n4; p < n; p++) {
-    const k = index[p] * 3;
-    out[3 * p] = table[k];
-    out[3 * p + 1] = table[k + 1];
-    out[3 * p + 2] = table[k + 2];
+}
+
+function gatherPackedAny(w: Uint32Array, packed: Uint32Array, src: ArrayLike<number>, base: number, n4: number): void {
+  for (let p = 0, o = 0; p < n4; p += 4, o += 3) {
+    const a = packed[src[p] - base];
+    const b = packed[src[p + 1] - base];
+    const c = packed[src[p + 2] - base];
+    const d = packed[src[p + 3] - base];
+    w[o] = a | (b << 24);
+    w[o + 1] = (b >>> 8) | (c << 16);
+    w[o + 2] = (c >>> 16) | (d << 8);
   }
 }
 
-/** Copies `table` entries (C elements each) to every pixel: out[p·C + c] = table[index[p]·C + c]. */
-function gather<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(
-  out: T,
-  table: T,
-  index: Uint16Array | Uint32Array,
-  C: number,
-): T {
-  const n = index.length;
+/** uint8, 3 channels: out[p·3 + c] = table[slot(p)·3 + c], 4 pixels (3 words) per step. */
+function gatherU8C3(out: Uint8Array, table: Uint8Array, ix: StoredIndex): void {
+  if (packedScratch.length < ix.range) packedScratch = new Uint32Array(ix.range);
+  const packed = packedScratch;
+  const { keys, src, base, n } = ix;
+  for (let j = 0; j < keys.length; j++) packed[keys[j]] = table[3 * j] | (table[3 * j + 1] << 8) | (table[3 * j + 2] << 16);
+  const n4 = out.byteOffset % 4 === 0 ? n & ~3 : 0;
+  const w = new Uint32Array(out.buffer, out.byteOffset, (n4 * 3) / 4);
+  if (src instanceof Int16Array) gatherPackedInt16(w, packed, src, n4);
+  else gatherPackedAny(w, packed, src, base, n4);
+  for (let p = n4; p < n; p++) {
+    const e = packed[src[p] - base];
+    out[3 * p] = e & 255;
+    out[3 * p + 1] = (e >>> 8) & 255;
+    out[3 * p + 2] = (e >>> 16) & 255;
+  }
+}
+
+/** Any dtype/channel count: out[p·C + c] = table[slot(p)·C + c]. */
+function gather<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(out: T, table: T, ix: StoredIndex, C: number): T {
+  if (slotScratch.length < ix.range) slotScratch = new Uint32Array(ix.range);
+  const slot = slotScratch;
+  const { keys, src, base, n } = ix;
+  for (let j = 0; j < keys.length; j++) slot[keys[j]] = j * C;
   if (C === 1) {
-    for (let p = 0; p < n; p++) out[p] = table[index[p]];
+    for (let p = 0; p < n; p++) out[p] = table[slot[src[p] - base]];
   } else {
     for (let p = 0, o = 0; p < n; p++) {
-      const k = index[p] * C;
+      const k = slot[src[p] - base];
       for (let c = 0; c < C; c++) out[o++] = table[k + c];
     }
   }
@@ -162,10 +181,10 @@ export async function windowLut(
       if (!direct[b]) return;
       const table = enc.subarray(offsets[b] * bpe, (offsets[b] + s.ix.hu.length * C) * bpe);
       const bytes = new Uint8Array(h * w * C * bpe);
-      if (opts.dtype === 'uint8' && C === 3) gatherU8C3(bytes, table, s.ix.index);
-      else if (opts.dtype === 'uint8') gather(bytes, table, s.ix.index, C);
-      else if (opts.dtype === 'float16') gather(view(bytes, 'float16') as Uint16Array, view(table.slice(), 'float16') as Uint16Array, s.ix.index, C);
-      else gather(view(bytes, 'float32') as Uint32Array, view(table.slice(), 'float32') as Uint32Array, s.ix.index, C);
+      if (opts.dtype === 'uint8' && C === 3) gatherU8C3(bytes, table, s.ix);
+      else if (opts.dtype === 'uint8') gather(bytes, table, s.ix, C);
+      else if (opts.dtype === 'float16') gather(view(bytes, 'float16') as Uint16Array, view(table.slice(), 'float16') as Uint16Array, s.ix, C);
+      else gather(view(bytes, 'float32') as Uint32Array, view(table.slice(), 'float32') as Uint32Array, s.ix, C);
       out[b] = bytes;
     });
   }
@@ -182,7 +201,7 @@ export async function windowLut(
       const plane = rows * cols * C;
       const floats = new Float32Array(members.length * plane);
       members.forEach((b, j) => {
-        gather(floats.subarray(j * plane, (j + 1) * plane), tableOf(b), slices[b].ix.index, C);
+        gather(floats.subarray(j * plane, (j + 1) * plane), tableOf(b), slices[b].ix, C);
       });
       const y = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(floats, [members.length, rows, cols, C]), [h, w], false, true));
       const bytes = await tensorBytes(y, opts.dtype);
