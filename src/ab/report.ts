@@ -293,7 +293,7 @@ function sections(r: AbResults, timing?: Record<string, number>): Section[] {
     { title: 'Verdict', bullets: r.comparisons.map((c) => c.verdict) },
     {
       title: 'What was compared',
-      bullets: r.strategies.map((s) => `**${s.name}**: \`${s.pipeline}\`, channels [${s.channels.join(', ')}], config hash \`${s.configHash.slice(0, 12)}\`${s.reused ? ' (shards reused)' : ''}`),
+      bullets: r.strategies.map((s) => `**${s.name}**: \`${s.pipeline}\`, channels [${s.channels.join(', ')}], config hash \`${s.configHash.slice(0, 12)}\``),
     },
     {
       title: 'Method',

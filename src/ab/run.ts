@@ -65,8 +65,6 @@ export interface StrategyInfo {
   channels: string[];
   trainSlices: number;
   trainPositives: number;
-  /** Shards were found with the same config hash and reused. */
-  reused: boolean;
 }
 
 export interface SeedResult {
@@ -262,7 +260,6 @@ export async function runAb(o: AbOptions): Promise<AbResults> {
       channels: trains[i].channels,
       trainSlices: trains[i].y.length,
       trainPositives: trains[i].y.reduce((a, b) => a + b, 0),
-      reused: reused[i],
       seeds: perSeed,
       pooled: { auc: bootstrapMetric(m.auc, exams, y, bo), accuracy: bootstrapMetric(m.acc, exams, y, bo), sensitivity: bootstrapMetric(m.sens, exams, y, bo) },
     };
@@ -302,7 +299,9 @@ export async function runAb(o: AbOptions): Promise<AbResults> {
   await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   await writeReport(out, results, { timing: { ...timing, totalMs: Date.now() - t0 } });
   timing.totalMs = Date.now() - t0;
-  await writeFile(join(out, 'timing.json'), JSON.stringify({ backend: backend.name, ...timing }, null, 2) + '\n');
+  // Run-dependent facts (times, reuse) stay out of results.json so that it is reproducible.
+  const shards = Object.fromEntries(names.map((n, i) => [n, { dir: dirs[i], reused: reused[i] }]));
+  await writeFile(join(out, 'timing.json'), JSON.stringify({ backend: backend.name, shards, ...timing }, null, 2) + '\n');
   return results;
 }
 
