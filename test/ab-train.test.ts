@@ -115,3 +115,18 @@ describe('ab model + training (synthetic, cpu)', () => {
     expect(() => loadModelSpec('configs/models/nope.yaml')).toThrow(/nope\.yaml: cannot read/);
   });
 });
+
+describe('ab training on the wasm backend (XNNPACK kernels + the matMul filter gradient)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('trains (wasm has no Conv2DBackpropFilter kernel of its own), learns, and is bit-identical for the same seed', async () => {
+    const train = synthetic(128, 'train', 1);
+    const val = synthetic(64, 'val', 1);
+    const a = await run(3, train, val);
+    const b = await run(3, train, val);
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    expect(rocAuc(a, val.y)).toBeGreaterThan(0.85);
+  });
+});

@@ -1,12 +1,12 @@
 /**
- * A faster filter gradient for tfjs's Conv2D on the cpu backend.
+ * A faster filter gradient for tfjs's Conv2D on the cpu and wasm backends.
  *
  * tfjs-backend-cpu computes Conv2DBackpropFilter with a naive 7-deep loop: profiling one
  * small-CNN training step (64×64 input) puts ~80% of the time there. The wasm backend has
  * no Conv2DBackpropFilter kernel at all. The same gradient is a sum of kh·kw matrix
  * products, dW[i,j] = patch(i,j)ᵀ · dy with patch(i,j) the strided, shifted input view
- * [B·Ho·Wo, Cin], and matMul is the cpu backend's blocked kernel. Written here because no
- * tfjs release ships a faster cpu kernel; the override is limited to the cases it covers
+ * [B·Ho·Wo, Cin]; matMul is a blocked kernel on cpu and XNNPACK on wasm. Written here
+ * because no tfjs release ships a faster cpu kernel or any wasm one; the override is limited to the cases it covers
  * (NHWC, dilation 1, 'same'/'valid' padding) and falls back to tfjs's own gradient otherwise.
  * It changes only the order of the float32 sums: deterministic, equal to tfjs's result to
  * rounding (test/ab-train.test.ts compares them).
@@ -47,13 +47,26 @@ export function conv2dFilterGrad(
     left = Math.floor(pw / 2);
     right = pw - left;
   }
+  // Pad so that the padded height/width is exactly s·(Ho + ⌊(k−1)/s⌋): then a reshape to
+  // [B, H'/s, s, W'/s, s, C] and one transpose turn every strided patch into a plain 4-D slice,
+  // which is much cheaper than stridedSlice on both cpu and wasm.
+  const needH = sh * (Ho + Math.floor((kh - 1) / sh));
+  const needW = sw * (Wo + Math.floor((kw - 1) / sw));
   return tf.tidy(() => {
-    const xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]) : x;
+    let xp: tf.Tensor4D = x;
+    const padB = needH - (H + top);
+    const padR = needW - (W + left);
+    if (top || left || padB > 0 || padR > 0) xp = tf.pad(xp, [[0, 0], [top, Math.max(0, padB)], [left, Math.max(0, padR)], [0, 0]]);
+    if (xp.shape[1] !== needH || xp.shape[2] !== needW) xp = tf.slice(xp, [0, 0, 0, 0], [B, needH, needW, C]);
+    // Phases first: [sh, sw, B, H'/sh, W'/sw, C] → 4-D [sh·sw·B, H'/sh, W'/sw, C]; every patch is then a 4-D slice.
+    const Hs = needH / sh;
+    const Ws = needW / sw;
+    const ph = tf.reshape(tf.transpose(tf.reshape(xp, [B, Hs, sh, Ws, sw, C]), [2, 4, 0, 1, 3, 5]), [sh * sw * B, Hs, Ws, C]);
     const dy2 = tf.reshape(dy, [B * Ho * Wo, co]);
     const parts: tf.Tensor2D[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const patch = tf.stridedSlice(xp, [0, i, j, 0], [B, i + (Ho - 1) * sh + 1, j + (Wo - 1) * sw + 1, C], [1, sh, sw, 1]);
+        const patch = tf.slice(ph, [((i % sh) * sw + (j % sw)) * B, Math.floor(i / sh), Math.floor(j / sw), 0], [B, Ho, Wo, C]);
         parts.push(tf.matMul(tf.reshape(patch, [B * Ho * Wo, C]), dy2, true, false));
       }
     }

@@ -47,7 +47,7 @@ export async function trainModel(model: tfl.LayersModel, data: Dataset, o: Train
   validateDataset(data, 'trainModel: train set');
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`trainModel: epochs must be a positive integer, got ${o.epochs}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`trainModel: batchSize must be a positive integer, got ${o.batchSize}`);
-  if (tf.getBackend() === 'cpu') installFastConv2DGrad();
+  if (tf.getBackend() === 'cpu' || tf.getBackend() === 'wasm') installFastConv2DGrad();
   model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'binaryCrossentropy' });
   const n = data.x.shape[0];
   const yAll = tf.tensor2d(Float32Array.from(data.y), [n, 1]);

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--specificity <x>', 'fixed specificity for the sensitivity metric', Number, 0.9)
     .option('--shards <dir>', 'where shards are built or reused by config hash (default <out>/shards)')
     .option('--set <key=value>', 'override a value in every pipeline (dotted key, YAML value); repeatable', collect, [])
-    .option('--backend <name>', 'tfjs backend for training: cpu (default, bit-reproducible) | wasm | webgpu | tensorflow | auto', 'cpu')
+    .option('--backend <name>', 'tfjs backend for training: wasm (default; reproducible on one machine) | cpu (pure JS; reproducible on any machine) | webgpu | tensorflow | auto', 'wasm')
     .option('-q, --quiet', 'only the verdicts')
     .action(async (pipelines: string[], o: { out: string; model?: string; epochs?: number; seeds: number; seed: number; replicates: number; specificity: number; shards?: string; set: string[]; backend: string; quiet?: boolean }) => {
       const r = await runAb({
