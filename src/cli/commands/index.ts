@@ -7,3 +7,4 @@ export * as window from './window.js';
 export * as preview from './preview.js';
 export * as decode from './decode.js';
 export * as probe from './probe.js';
+export * as ab from './ab.js';
