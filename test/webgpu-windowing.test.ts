@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { probeWebGpu } from '../src/backend/webgpu.js';
 import { initBackend } from '../src/backend/index.js';
 import { applyWindow, applyWindowReference, compileWindow, STRATEGIES, type SliceWindowMeta, type WindowPlan } from '../src/windowing/index.js';
-import { fusedWindow, fusedWindowPacked, maxFusedSlices, fusedWindowUint8, unpackUint8, windowBatchesUint8 } from '../src/windowing/gpu/index.js';
+import { fusedWindow, fusedWindowPacked, fusedWindowStored, fusedWindowStoredUint8, maxFusedSlices, fusedWindowUint8, unpackUint8, windowBatchesUint8 } from '../src/windowing/gpu/index.js';
 
 const probe = await probeWebGpu().then(
   (adapter) => ({ ok: true as const, adapter, why: '' }),
@@ -264,5 +264,38 @@ describe.skipIf(!probe.ok)('webgpu: fused windowing kernels vs the reference on 
     const x = tf.zeros([fit + 1, 512, 512], 'float32') as tf.Tensor3D;
     expect(() => fusedWindow(plan, x, metas(fit + 1))).toThrow(new RegExp(`maxStorageBufferBindingSize .*use at most ${fit} slices per batch`));
     x.dispose();
+  });
+
+  it('stored values (int16 and uint16, odd pixel count) converted to HU on the GPU give the HU path\'s result', async () => {
+    // 3×67×45 = 9045 pixels: odd, so the last int32 word holds one value
+    const slopes = [1, 2, 0.5];
+    const intercepts = [-1024, -1000, 0];
+    const m = metas(3).map((x, b) => ({ ...x, slope: slopes[b], intercept: intercepts[b] }));
+    const n = shape[1] * shape[2];
+    for (const kind of ['int16', 'uint16'] as const) {
+      const stored = kind === 'int16' ? new Int16Array(hu.length) : new Uint16Array(hu.length);
+      const huOf = new Float32Array(hu.length);
+      for (let i = 0; i < hu.length; i++) {
+        const b = Math.floor(i / n);
+        const v = Math.round((hu[i] - intercepts[b]) / slopes[b]) + (kind === 'uint16' ? 1100 : 0);
+        stored[i] = v;
+        huOf[i] = Math.fround(stored[i] * slopes[b] + intercepts[b]);
+      }
+      for (const strategy of ['none', 'metadata', 'sigmoid-gradient-ensemble', 'exclusive'] as const) {
+        const plan = compileWindow({ strategy });
+        const x = tf.tensor3d(huOf, shape);
+        const want = (await fusedWindow(plan, x, m)!.data()) as Float32Array;
+        const got = (await fusedWindowStored(plan, { stored, shape }, m)!.data()) as Float32Array;
+        let maxDiff = 0;
+        for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+        expect(maxDiff, `${kind} ${strategy}`).toBeLessThanOrEqual(1e-6);
+        const u8 = (await fusedWindowStoredUint8(plan, { stored, shape }, m))!;
+        expect(u8.shape).toEqual([...shape, plan.outputs.length]);
+        for (let i = 0; i < got.length; i++) if (u8.data[i] !== q8(got[i])) expect.fail(`${kind} ${strategy} byte ${i}`);
+        x.dispose();
+      }
+    }
+    expect(() => fusedWindowStored(compileWindow({ strategy: 'lung' }), { stored: new Int16Array(10), shape }, m)).toThrow(/has 10 values for shape/);
+    expect(() => fusedWindowStored(compileWindow({ strategy: 'lung' }), { stored: new Int16Array(hu.length), shape }, m.slice(1))).toThrow(/one entry per slice \(3\)/);
   });
 });

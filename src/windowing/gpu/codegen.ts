@@ -18,10 +18,39 @@
  */
 import type { ChannelMap, ClipTerm, WindowPlan, WindowTerm } from '../plan.js';
 
-/** Most ranges one reduction pass keeps in workgroup memory (256 threads × 2 × 4 bytes each). */
+/** Most ranges one reduction pass folds (each is a min/max pair held in registers per invocation). */
 export const MAX_RANGES = 6;
 /** Most output channels the fused path writes. */
 export const MAX_CHANNELS = 16;
+
+/** Per-slice table columns before the metadata windows: slope sign, slope, intercept. */
+export const SLICE_FIXED_COLUMNS = 3;
+
+/**
+ * What the kernels read: float32 HU ([B,H,W] tensor), or DICOM stored values packed two int16 /
+ * uint16 per int32 (half the upload), converted to HU in the kernel with each slice's rescale.
+ */
+export type FusedInput = 'float32' | 'int16' | 'uint16';
+
+/** WGSL giving every pass the batch size (dimB), slice size (dimHW) and pixel n of slice s in HU (loadX). */
+export function inputFunctions(input: FusedInput, sliceColumns: number): string {
+  if (input === 'float32') {
+    return `fn dimB() -> i32 { return uniforms.huShape.x; }
+fn dimHW() -> i32 { return uniforms.huShape.y * uniforms.huShape.z; }
+fn loadX(n: i32, s: i32) -> f32 { return hu[n]; }`;
+  }
+  // little endian: pixel 2k in the low half of word k, 2k+1 in the high half
+  const raw =
+    input === 'int16'
+      ? 'select((w << 16u) >> 16u, w >> 16u, (n & 1) == 1)'
+      : 'select(w & 0xffff, (w >> 16u) & 0xffff, (n & 1) == 1)';
+  return `fn dimB() -> i32 { return uniforms.nB; }
+fn dimHW() -> i32 { return uniforms.nHW; }
+fn loadX(n: i32, s: i32) -> f32 {
+  let w = hu[n / 2];
+  return f32(${raw}) * sl[s * ${sliceColumns} + 1] + sl[s * ${sliceColumns} + 2];
+}`;
+}
 
 /** Where a term's value range or window comes from, resolved once per plan. */
 export interface TermSlot {
@@ -43,7 +72,7 @@ export interface FusedLayout {
   scalarRanges: number[];
   /** Scalars the outputs read. */
   usedScalars: number[];
-  /** Columns of the per-slice parameter table: [slopeSign, lo0, hi0, lo1, hi1, …]. */
+  /** Columns of the per-slice parameter table: [slopeSign, slope, intercept, lo0, hi0, lo1, hi1, …]. */
   sliceColumns: number;
   channels: number;
   plan: WindowPlan;
@@ -75,7 +104,7 @@ export function fusedLayout(plan: WindowPlan): FusedLayout | undefined {
   const terms: TermSlot[] = [];
   const termRanges: number[] = [];
   const scalarRanges: number[] = [];
-  let metaColumn = 1;
+  let metaColumn = SLICE_FIXED_COLUMNS;
   for (const si of usedScalars) {
     const sc = plan.scalars[si];
     if (!sc || !Array.isArray(sc.terms) || sc.terms.length === 0) return undefined;

@@ -44,7 +44,7 @@ function checkHu(hu: tf.Tensor3D): [number, number, number] {
   return hu.shape as [number, number, number];
 }
 
-/** Per-slice parameter table [B, S]: slope sign, then [lo, hi] of every metadata clip term. */
+/** Per-slice parameter table [B, S]: slope sign, slope, intercept, then [lo, hi] of every metadata clip term. */
 function sliceParams(l: FusedLayout, B: number, meta: readonly SliceWindowMeta[] | undefined): Float32Array {
   const S = l.sliceColumns;
   const needsMeta = l.terms.some((t) => t.metaColumn !== undefined);
@@ -54,7 +54,10 @@ function sliceParams(l: FusedLayout, B: number, meta: readonly SliceWindowMeta[]
   const table = new Float32Array(B * S);
   for (let b = 0; b < B; b++) {
     const m = meta?.[b];
-    table[b * S] = m && Number.isFinite(m.slope) && m.slope < 0 ? -1 : 1;
+    const slope = m && Number.isFinite(m.slope) ? m.slope : 1;
+    table[b * S] = slope < 0 ? -1 : 1;
+    table[b * S + 1] = slope;
+    table[b * S + 2] = m && Number.isFinite(m.intercept) ? m.intercept : 0;
     for (const slot of l.terms) {
       if (slot.metaColumn === undefined) continue;
       const term = l.plan.scalars[slot.scalar].terms[slot.term] as ClipTerm;
@@ -113,6 +116,78 @@ function run(plan: WindowPlan, hu: tf.Tensor3D, meta: readonly SliceWindowMeta[]
   } finally {
     sl.dispose();
   }
+}
+
+/** DICOM stored values of a batch, before rescale: what the decoder produced, row-major [B,H,W]. */
+export interface StoredBatch {
+  stored: Int16Array | Uint16Array;
+  shape: [number, number, number];
+}
+
+/** Two stored values per int32 word (little endian), padded to whole words; a view when aligned. */
+function packStored(stored: Int16Array | Uint16Array): Int32Array {
+  if (stored.length % 2 === 0 && stored.byteOffset % 4 === 0) return new Int32Array(stored.buffer, stored.byteOffset, stored.length / 2);
+  const copy = new Uint16Array(stored.length + (stored.length % 2));
+  copy.set(stored);
+  return new Int32Array(copy.buffer);
+}
+
+function runStored(plan: WindowPlan, batch: StoredBatch, meta: readonly SliceWindowMeta[], mode: 'float32' | 'uint8'): tf.Tensor | undefined {
+  if (tf.getBackend() !== 'webgpu') return undefined;
+  const layout = layoutOf(plan);
+  if (!layout) return undefined;
+  const { stored, shape } = batch ?? ({} as StoredBatch);
+  if (!(stored instanceof Int16Array || stored instanceof Uint16Array)) {
+    throw new Error(`fusedWindowStored: batch.stored must be an Int16Array or Uint16Array, got ${(stored as unknown as object)?.constructor?.name ?? typeof stored}`);
+  }
+  if (!Array.isArray(shape) || shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new Error(`fusedWindowStored: batch.shape must be [B,H,W] positive integers, got ${JSON.stringify(shape)}`);
+  }
+  const [B, H, W] = shape;
+  if (stored.length !== B * H * W) throw new Error(`fusedWindowStored: batch.stored has ${stored.length} values for shape [${shape}] (${B * H * W})`);
+  if (!Array.isArray(meta) || meta.length !== B) throw new Error(`fusedWindowStored: meta must have one entry per slice (${B}), got ${Array.isArray(meta) ? meta.length : typeof meta}`);
+  meta.forEach((m, i) => {
+    if (!Number.isFinite(m?.slope) || m.slope === 0 || !Number.isFinite(m?.intercept)) {
+      throw new Error(`fusedWindowStored: meta[${i}] needs a finite non-zero slope and a finite intercept, got ${m?.slope}/${m?.intercept}`);
+    }
+  });
+  const need = B * bytesPerSlice(H, W, layout.channels, mode) + 16;
+  if (need > maxBinding()) {
+    throw new Error(`fusedWindowStored: batch [${B},${H},${W}] needs a ${(need / 2 ** 20).toFixed(0)} MiB GPU buffer, over maxStorageBufferBindingSize; use at most ${maxFusedSlices(plan, H, W, mode)} slices per batch`);
+  }
+  registerFusedWindowKernel();
+  const input = stored instanceof Int16Array ? 'int16' : 'uint16';
+  const words = packStored(stored);
+  const hu = tf.tensor1d(words, 'int32');
+  const sl = tf.tensor2d(sliceParams(layout, B, meta), [B, layout.sliceColumns], 'float32');
+  try {
+    return tf.engine().runKernel(FUSED_WINDOW, { hu, sl }, { layout, mode, input, shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  } finally {
+    tf.dispose([hu, sl]);
+  }
+}
+
+/**
+ * fusedWindow from DICOM stored values: uploads 2 bytes per pixel instead of 4, and converts to
+ * HU on the GPU as stored·slope + intercept (float32) with each slice's `meta` rescale. Same
+ * result as fusedWindow on huFrame's output with padding 'keep'. Undefined when the fused path
+ * does not apply.
+ * @example fusedWindowStored(plan, { stored: img.stored as Int16Array, shape: [1, img.rows, img.cols] }, [meta])
+ */
+export function fusedWindowStored(plan: WindowPlan, batch: StoredBatch, meta: readonly SliceWindowMeta[]): tf.Tensor4D | undefined {
+  return runStored(plan, batch, meta, 'float32') as tf.Tensor4D | undefined;
+}
+
+/** fusedWindowStored with uint8 output packed on the GPU; resolves to the [B,H,W,C] bytes. */
+export async function fusedWindowStoredUint8(
+  plan: WindowPlan,
+  batch: StoredBatch,
+  meta: readonly SliceWindowMeta[],
+): Promise<{ data: Uint8Array; shape: [number, number, number, number] } | undefined> {
+  const packed = runStored(plan, batch, meta, 'uint8') as tf.Tensor1D | undefined;
+  if (!packed) return undefined;
+  const shape: [number, number, number, number] = [...batch.shape, plan.outputs.length];
+  return { data: await unpackUint8(packed, shape), shape };
 }
 
 /**

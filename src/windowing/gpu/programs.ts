@@ -3,7 +3,7 @@
  * `WebGPUProgram` form (tfjs adds the bindings — `result` for the output, one read-only array
  * per name in `variableNames` — and the shape uniforms, then compiles and caches by shaderKey).
  *
- *   RangePartialsProgram  [B,H,W] HU → [B,P,2Q] partial min/max (P workgroups per slice)
+ *   RangePartialsProgram  [B,H,W] HU → [B,P,2Q] partial min/max (P runs of RUN pixels per slice)
  *   RangeFinalProgram     [B,P,2Q] → [B,2Q] per-slice min/max
  *   FusedOutputProgram    [B,H,W] HU → [B,H,W,C] float32, or uint8 packed 4 per u32 (as int32)
  *
@@ -12,16 +12,17 @@
  *   const partials = backend.runWebGPUProgram(p, [hu, sl], 'float32');
  */
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { type FusedLayout, mapExpr, pixelFunctions } from './codegen.js';
+import { type FusedInput, type FusedLayout, inputFunctions, mapExpr, pixelFunctions } from './codegen.js';
 
 const WG = 256;
 
-/** Workgroups per slice for the partial reductions: about 4096 pixels each, at most 64. */
-export function partialsPerSlice(pixels: number): number {
-  return Math.max(1, Math.min(64, Math.ceil(pixels / 4096)));
-}
+/** Pixels one invocation of the partial reduction folds (a contiguous run of one slice). */
+export const RUN = 256;
 
-const FLAT_WG_INDEX = 'i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y + workgroupId.y * numWorkgroups.x + workgroupId.x)';
+/** Partial min/max runs per slice. */
+export function partialsPerSlice(pixels: number): number {
+  return Math.max(1, Math.ceil(pixels / RUN));
+}
 
 /**
  * Dawn's 'auto' pipeline layout drops bindings the shader never uses, and tfjs binds every
@@ -35,7 +36,12 @@ function flatDispatch(threads: number, wg: number): [number, number, number] {
   return [Math.max(1, Math.ceil(threads / wg)), 1, 1];
 }
 
-/** Pass 1 ('terms') or pass 2 ('scalars'): per-workgroup min/max of the reduced quantities. */
+/**
+ * Pass 1 ('terms') or pass 2 ('scalars'): each invocation folds a run of RUN pixels of one slice
+ * to min/max per quantity, output [B,P,2Q]. Written without workgroup memory or barriers: on
+ * lavapipe (LLVM) a shared-memory tree reduction made the shader take 3–25 s to compile, this
+ * form compiles in a fraction of a second, and on a GPU the fold stays memory-bound either way.
+ */
 export class RangePartialsProgram implements WebGPUProgram {
   outputShape: number[];
   shaderKey: string;
@@ -43,9 +49,10 @@ export class RangePartialsProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   variableNames: string[];
   workgroupSize: [number, number, number] = [WG, 1, 1];
+  uniforms?: string;
   private readonly code: string;
 
-  constructor(layout: FusedLayout, which: 'terms' | 'scalars', [B, H, W]: number[]) {
+  constructor(layout: FusedLayout, which: 'terms' | 'scalars', [B, H, W]: number[], input: FusedInput = 'float32') {
     const P = partialsPerSlice(H * W);
     const quantities =
       which === 'terms'
@@ -53,58 +60,29 @@ export class RangePartialsProgram implements WebGPUProgram {
         : layout.scalarRanges.map((si) => `rawScalar${si}(x, s)`);
     const Q = quantities.length;
     this.outputShape = [B, P, 2 * Q];
-    this.dispatch = [B * P, 1, 1];
+    this.dispatch = flatDispatch(B * P, WG);
     this.variableNames = which === 'terms' || layout.termRanges.length === 0 ? ['hu', 'sl'] : ['hu', 'sl', 'ra'];
-    this.shaderKey = `ctwRange_${which}_${P}_${layout.key}`;
-    const decl = quantities.map((_, q) => `var mn${q} = 3.402823e38; var mx${q} = -3.402823e38;`).join('\n    ');
-    const acc = quantities.map((e, q) => `let v${q} = ${e}; mn${q} = min(mn${q}, v${q}); mx${q} = max(mx${q}, v${q});`).join('\n      ');
-    const store = quantities.map((_, q) => `red[li * ${2 * Q} + ${2 * q}] = mn${q}; red[li * ${2 * Q} + ${2 * q + 1}] = mx${q};`).join('\n    ');
-    // Two barrier-separated folds (16 threads × 16 entries, then one thread × 16) instead of a
-    // log2(256)-step tree: lavapipe compiles every barrier into a separate shader section, and the
-    // 8-barrier tree made compilation take seconds.
-    const foldAt = (dst: string, src: string) =>
-      quantities
-        .map(
-          (_, q) =>
-            `red[${dst} * ${2 * Q} + ${2 * q}] = min(red[${dst} * ${2 * Q} + ${2 * q}], red[${src} * ${2 * Q} + ${2 * q}]); ` +
-            `red[${dst} * ${2 * Q} + ${2 * q + 1}] = max(red[${dst} * ${2 * Q} + ${2 * q + 1}], red[${src} * ${2 * Q} + ${2 * q + 1}]);`,
-        )
-        .join('\n        ');
+    this.shaderKey = `ctwRange_${which}_${input}_${layout.key}`;
+    if (input !== 'float32') this.uniforms = 'nB : i32, nHW : i32,';
+    const decl = quantities.map((_, q) => `var mn${q} = 3.402823e38; var mx${q} = -3.402823e38;`).join('\n  ');
+    const acc = quantities.map((e, q) => `let v${q} = ${e}; mn${q} = min(mn${q}, v${q}); mx${q} = max(mx${q}, v${q});`).join('\n    ');
+    const store = quantities.map((_, q) => `result[index * ${2 * Q} + ${2 * q}] = mn${q}; result[index * ${2 * Q} + ${2 * q + 1}] = mx${q};`).join('\n  ');
     this.code = `
+${inputFunctions(input, layout.sliceColumns)}
 ${pixelFunctions(layout, which === 'scalars' && layout.termRanges.length > 0, false)}
-var<workgroup> red: array<f32, ${WG * 2 * Q}>;
 fn main(index: i32) {
-  let wg = ${FLAT_WG_INDEX};
-  let li = i32(localIndex);
-  let B = uniforms.huShape.x;
-  let HW = uniforms.huShape.y * uniforms.huShape.z;
-  let valid = wg < B * ${P};
-  let s = select(0, wg / ${P}, valid);
-  let chunk = wg % ${P};
-  let L = (HW + ${P - 1}) / ${P};
-  let start = chunk * L;
-  let end = select(start, min(start + L, HW), valid);
+  let HW = dimHW();
+  let P = (HW + ${RUN - 1}) / ${RUN};
+  if (index >= dimB() * P) { return; }
+  let s = index / P;
+  let start = (index % P) * ${RUN};
+  let end = min(start + ${RUN}, HW);
   ${decl}
-  for (var p = start + li; p < end; p = p + ${WG}) {
-    let x = hu[s * HW + p];
+  for (var p = start; p < end; p = p + 1) {
+    let x = loadX(s * HW + p, s);
     ${acc}
   }
   ${store}
-  workgroupBarrier();
-  if (li < 16) {
-    for (var j = 1; j < 16; j = j + 1) {
-        ${foldAt('(li * 16)', '(li * 16 + j)')}
-    }
-  }
-  workgroupBarrier();
-  if (li == 0) {
-    for (var j = 1; j < 16; j = j + 1) {
-        ${foldAt('0', '(j * 16)')}
-    }
-  }
-  if (valid && li == 0) {
-    for (var k = 0; k < ${2 * Q}; k = k + 1) { result[wg * ${2 * Q} + k] = red[k]; }
-  }
 }`;
   }
 
@@ -116,36 +94,36 @@ fn main(index: i32) {
 /** [B,P,2Q] partials → [B,2Q]: even columns min, odd columns max. */
 export class RangeFinalProgram implements WebGPUProgram {
   outputShape: number[];
-  shaderKey: string;
+  shaderKey = 'ctwRangeFinal';
   dispatchLayout = { x: [0, 1] };
   dispatch: [number, number, number];
   variableNames = ['part'];
   workgroupSize: [number, number, number] = [64, 1, 1];
-  private readonly P: number;
-  private readonly Q2: number;
 
-  constructor([B, P, Q2]: number[]) {
+  constructor([B, , Q2]: number[]) {
     this.outputShape = [B, Q2];
     this.dispatch = flatDispatch(B * Q2, 64);
-    this.shaderKey = `ctwRangeFinal_${P}_${Q2}`;
-    this.P = P;
-    this.Q2 = Q2;
   }
 
   getUserCode(): string {
-    return `
+    // P and 2Q from the input's shape uniform: one shader for every slice size and plan
+    return keepBindings(
+      this.variableNames,
+      `
 fn main(index: i32) {
-  let n = uniforms.outShape.x * ${this.Q2};
-  if (index >= n) { return; }
-  let s = index / ${this.Q2};
-  let k = index % ${this.Q2};
-  var v = part[(s * ${this.P}) * ${this.Q2} + k];
-  for (var p = 1; p < ${this.P}; p = p + 1) {
-    let w = part[(s * ${this.P} + p) * ${this.Q2} + k];
+  let P = uniforms.partShape.y;
+  let Q2 = uniforms.partShape.z;
+  if (index >= uniforms.partShape.x * Q2) { return; }
+  let s = index / Q2;
+  let k = index % Q2;
+  var v = part[(s * P) * Q2 + k];
+  for (var p = 1; p < P; p = p + 1) {
+    let w = part[(s * P + p) * Q2 + k];
     if (k % 2 == 0) { v = min(v, w); } else { v = max(v, w); }
   }
   result[index] = v;
-}`;
+}`,
+    );
   }
 }
 
@@ -164,7 +142,9 @@ export class FusedOutputProgram implements WebGPUProgram {
   workgroupSize: [number, number, number] = [WG, 1, 1];
   private readonly code: string;
 
-  constructor(layout: FusedLayout, mode: 'float32' | 'uint8', [B, H, W]: number[]) {
+  uniforms?: string;
+
+  constructor(layout: FusedLayout, mode: 'float32' | 'uint8', [B, H, W]: number[], input: FusedInput = 'float32') {
     const C = layout.channels;
     const N = B * H * W;
     const hasA = layout.termRanges.length > 0;
@@ -172,7 +152,8 @@ export class FusedOutputProgram implements WebGPUProgram {
     this.variableNames = ['hu', 'sl', ...(hasA ? ['ra'] : []), ...(hasB ? ['rb'] : [])];
     const scalars = layout.usedScalars.map((si) => `let g${si} = scalar${si}(x, s);`).join(' ');
     const chans = layout.plan.outputs.map((o) => mapExpr(o.map, `g${o.scalar}`));
-    const fns = pixelFunctions(layout, hasA, hasB);
+    const fns = `${inputFunctions(input, layout.sliceColumns)}\n${pixelFunctions(layout, hasA, hasB)}`;
+    if (input !== 'float32') this.uniforms = 'nB : i32, nHW : i32,';
     if (mode === 'float32') {
       this.outputShape = [B, H, W, C];
       this.dispatchLayout = { x: [0, 1, 2, 3] };
@@ -180,10 +161,10 @@ export class FusedOutputProgram implements WebGPUProgram {
       this.code = `
 ${fns}
 fn main(index: i32) {
-  let HW = uniforms.huShape.y * uniforms.huShape.z;
-  if (index >= uniforms.huShape.x * HW) { return; }
+  let HW = dimHW();
+  if (index >= dimB() * HW) { return; }
   let s = index / HW;
-  let x = hu[index];
+  let x = loadX(index, s);
   ${scalars}
   ${chans.map((e, c) => `result[index * ${C} + ${c}] = ${e};`).join('\n  ')}
 }`;
@@ -196,15 +177,15 @@ fn main(index: i32) {
 ${fns}
 fn q8(v: f32) -> u32 { return u32(round(clamp(v, 0.0, 1.0) * 255.0)); }
 fn main(index: i32) {
-  let HW = uniforms.huShape.y * uniforms.huShape.z;
-  let N = uniforms.huShape.x * HW;
+  let HW = dimHW();
+  let N = dimB() * HW;
   if (index * 4 >= N) { return; }
   var words: array<u32, ${C}>;
   for (var j = 0; j < 4; j = j + 1) {
     let n = index * 4 + j;
     if (n < N) {
       let s = n / HW;
-      let x = hu[n];
+      let x = loadX(n, s);
       ${scalars}
       ${chans
         .map(
@@ -217,7 +198,7 @@ fn main(index: i32) {
   for (var w = 0; w < ${C}; w = w + 1) { result[index * ${C} + w] = bitcast<i32>(words[w]); }
 }`;
     }
-    this.shaderKey = `ctwFused_${mode}_${layout.key}`;
+    this.shaderKey = `ctwFused_${mode}_${input}_${layout.key}`;
   }
 
   getUserCode(): string {
