@@ -6,8 +6,9 @@
  *   2. range of every scalar normalised by the image (needs 1; only sigmoid-gradient-ensemble),
  *   3. the output: HU → terms → normalisation → weighted sums → channel maps → float32 or
  *      uint8 packed four to a u32.
- * Every pass generates its per-pixel code from the same snippets, so the value reduced in a
- * range pass is bit-for-bit the value normalised in the output pass.
+ * Every pass generates its per-pixel code from the same snippets, so a range pass reduces
+ * exactly the expression the output pass normalises (min → 0, max → 1 in practice; a compiler
+ * may still contract a·x + b differently in two shaders, so normalised values are clamped to [0,1]).
  *
  * Written by hand because no library generates WGSL from a windowing description; tfjs's
  * WebGPU backend compiles and caches the result (its shader key includes `FusedLayout.key`).
@@ -163,7 +164,7 @@ export function pixelFunctions(l: FusedLayout, withTermRanges: boolean, withScal
         `let lo = ${loE}; let hi = ${hiE};\n` +
         (t.above === 'floor' ? '  if (x > hi) { return lo; }\n  return max(x, lo);' : '  return min(max(x, lo), hi);');
       if (t.norm === 'window') {
-        norm = `let lo = ${loE}; let hi = ${hiE};\n  if (hi > lo) { return (v - lo) / (hi - lo); }\n  return 0.0;`;
+        norm = `let lo = ${loE}; let hi = ${hiE};\n  if (hi > lo) { return clamp((v - lo) / (hi - lo), 0.0, 1.0); }\n  return 0.0;`;
       }
     } else {
       // z = (2·ue/width)·x − (2·center/width)·ue, in float64 on the host, once.
@@ -178,7 +179,7 @@ export function pixelFunctions(l: FusedLayout, withTermRanges: boolean, withScal
       const flip = t.kind === 'raw' ? `\n    if (sl[s * ${S}] < 0.0) { return 1.0 - r; }` : '';
       norm = withTermRanges
         ? `let mn = ra[s * ${2 * QA} + ${2 * slot.range}]; let mx = ra[s * ${2 * QA} + ${2 * slot.range + 1}];\n` +
-          `  if (mx > mn) {\n    let r = (v - mn) / (mx - mn);${flip}\n    return r;\n  }\n  return 0.0;`
+          `  if (mx > mn) {\n    let r = clamp((v - mn) / (mx - mn), 0.0, 1.0);${flip}\n    return r;\n  }\n  return 0.0;`
         : 'return 0.0; // ranges not available in this pass';
     }
     out.push(`fn nterm${i}(x: f32, s: i32) -> f32 {\n  let v = term${i}(x, s);\n  ${norm || 'return v;'}\n}`);
@@ -199,7 +200,7 @@ export function pixelFunctions(l: FusedLayout, withTermRanges: boolean, withScal
       q < 0
         ? 'return v;'
         : withScalarRanges
-          ? `let mn = rb[s * ${2 * QB} + ${2 * q}]; let mx = rb[s * ${2 * QB} + ${2 * q + 1}];\n  if (mx > mn) { return (v - mn) / (mx - mn); }\n  return 0.0;`
+          ? `let mn = rb[s * ${2 * QB} + ${2 * q}]; let mx = rb[s * ${2 * QB} + ${2 * q + 1}];\n  if (mx > mn) { return clamp((v - mn) / (mx - mn), 0.0, 1.0); }\n  return 0.0;`
           : 'return 0.0; // ranges not available in this pass';
     out.push(`fn scalar${si}(x: f32, s: i32) -> f32 {\n  let v = rawScalar${si}(x, s);\n  ${body}\n}`);
   }
