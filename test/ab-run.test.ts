@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset } from '../src/fixtures/index.js';
@@ -75,6 +75,16 @@ describe('ctwindow ab end to end (tiny phantom data)', () => {
     await runAb({ pipelines: [a, b], out, model, seeds: 1, replicates: 200, log: (l) => logs.push(l) });
     expect(logs.filter((l) => l.startsWith('shards: reusing')).length).toBe(2);
     expect(readFileSync(join(out, 'results.json')).equals(first)).toBe(true);
+
+    // Reuse needs the same train.csv too: a changed digest rebuilds, a foreign folder is refused.
+    const shardDirs = Object.values(JSON.parse(readFileSync(join(out, 'timing.json'), 'utf8')).shards as Record<string, { dir: string }>).map((s) => s.dir);
+    writeFileSync(join(shardDirs[0], 'ab-source.json'), JSON.stringify({ csvSha256: 'stale' }));
+    const logs2: string[] = [];
+    await runAb({ pipelines: [a, b], out, model, seeds: 1, replicates: 200, log: (l) => logs2.push(l) });
+    expect(logs2.some((l) => /changed since .* was built; rebuilding/.test(l))).toBe(true);
+    expect(readFileSync(join(out, 'results.json')).equals(first)).toBe(true);
+    rmSync(join(shardDirs[1], 'ab-source.json'));
+    await expect(runAb({ pipelines: [a, b], out, model, seeds: 1, replicates: 200 })).rejects.toThrow(/no ab-source\.json/);
   });
 
   it('refuses pipelines over different exams or splits, naming the field', async () => {

@@ -2,8 +2,8 @@
 // The windowing A/B demo, from a fresh clone:
 //   node pipelines/ab/demo.mjs [extra ctwindow ab options, e.g. --seeds 3 --epochs 4]
 // Builds dist/ when absent, generates the phantom A/B dataset in data/ab/ when absent
-// (40 exams × 12 slices, 128×128), then compares the pe-band window with the bone window:
-//   ctwindow ab pipelines/ab/pe-band.yaml pipelines/ab/bone.yaml --out out/ab --seeds 2 --epochs 3
+// (64 exams × 16 slices, 128×128), then compares the pe-band window with the bone window:
+//   ctwindow ab pipelines/ab/pe-band.yaml pipelines/ab/bone.yaml --out out/ab --seeds 3 --epochs 5
 // Shards are reused by config hash on later runs (out/ab/shards/).
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -20,14 +20,14 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js')) || !existsSync(join(root, 
   spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 }
 if (!existsSync(join(root, 'data', 'ab', 'train.csv'))) {
-  run(['scripts/make-fixtures.mjs', 'data/ab', '--exams', '40', '--slices', '12', '--size', '128', '--seed', '11']);
+  run(['scripts/make-fixtures.mjs', 'data/ab', '--exams', '64', '--slices', '16', '--size', '128', '--seed', '11']);
 }
 const extra = process.argv.slice(2);
 const has = (flag) => extra.some((a) => a === flag || a.startsWith(`${flag}=`));
 run([
   'bin/ctwindow.js', 'ab', 'pipelines/ab/pe-band.yaml', 'pipelines/ab/bone.yaml',
   ...(has('--out') ? [] : ['--out', 'out/ab']),
-  ...(has('--seeds') ? [] : ['--seeds', '2']),
-  ...(has('--epochs') ? [] : ['--epochs', '3']),
+  ...(has('--seeds') ? [] : ['--seeds', '3']),
+  ...(has('--epochs') ? [] : ['--epochs', '5']),
   ...extra,
 ]);

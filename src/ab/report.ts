@@ -160,7 +160,7 @@ export async function plotAucPerSeed(r: AbResults): Promise<Buffer> {
   const all = r.strategies.flatMap((s) => [...s.seeds.map((d) => d.auc), s.pooled.auc]);
   const [y0, y1] = ciRange(all);
   const n = r.strategies.length;
-  const f = axes(canvas.getContext('2d'), W, H, { title: 'AUC per seed and strategy (95% exam-bootstrap CI)', xlabel: 'strategy', ylabel: 'ROC AUC', x0: 0, x1: n, y0, y1, yticks: ticks(y0, y1) });
+  const f = axes(canvas.getContext('2d'), W, H, { title: 'AUC per seed and strategy (95% exam-bootstrap CI)', xlabel: 'strategy', ylabel: 'ROC AUC', x0: 0, x1: n, y0, y1, yticks: ticks(y0, y1, Math.round((y1 - y0) / (y1 - y0 > 0.3 ? 0.1 : 0.05))) });
   const { ctx } = f;
   r.strategies.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];

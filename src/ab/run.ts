@@ -13,8 +13,9 @@
  *   const r = await runAb({ pipelines: ['pipelines/ab/pe-band.yaml', 'pipelines/ab/bone.yaml'], out: 'out/ab', seeds: 2 });
  *   console.log(r.comparisons[0].pooled);
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -114,17 +115,42 @@ function strategyName(l: LoadedConfig): string {
   return (l.config.name ?? basename(l.file).replace(/\.ya?ml$/i, '')).replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** Written next to the shards: the config hash does not cover the data, so reuse also needs the same CSV. */
+const SOURCE_MARK = 'ab-source.json';
+
+async function csvDigest(csv: string): Promise<string> {
+  try {
+    return createHash('sha256').update(await readFile(csv)).digest('hex');
+  } catch (e) {
+    throw new Error(`ab: cannot read source.csv ${csv} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 async function buildShards(l: LoadedConfig, pipeline: string, overrides: string[], dir: string, log: (s: string) => void): Promise<boolean> {
+  const csv = await csvDigest(l.config.source.csv);
+  const mark = join(dir, SOURCE_MARK);
   if (existsSync(join(dir, 'manifest.json'))) {
     const m = await readManifest(dir);
-    if (m.configHash === l.hash) {
-      log(`shards: reusing ${dir} (config hash ${l.hash.slice(0, 12)})`);
+    if (m.configHash !== l.hash) {
+      throw new Error(`${dir}: holds shards of another config (hash ${m.configHash.slice(0, 12)}, expected ${l.hash.slice(0, 12)}); remove it`);
+    }
+    let prev: string | undefined;
+    try {
+      prev = JSON.parse(await readFile(mark, 'utf8')).csvSha256;
+    } catch {
+      /* absent: not made by ctwindow ab */
+    }
+    if (prev === csv) {
+      log(`shards: reusing ${dir} (config hash ${l.hash.slice(0, 12)}, same train.csv)`);
       return true;
     }
-    throw new Error(`${dir}: holds shards of another config (hash ${m.configHash.slice(0, 12)}, expected ${l.hash.slice(0, 12)}); remove it`);
+    if (prev === undefined) throw new Error(`${dir}: has shards but no ${SOURCE_MARK} (not made by ctwindow ab); remove it or choose another --shards folder`);
+    log(`shards: ${l.config.source.csv} changed since ${dir} was built; rebuilding`);
+    await rm(dir, { recursive: true, force: true });
   }
   log(`shards: building ${pipeline} → ${dir}`);
   await runPipeline(pipeline, { overrides: [...overrides, `output.dir=${JSON.stringify(dir)}`], resume: existsSync(dir), log });
+  await writeFile(mark, JSON.stringify({ csv: l.config.source.csv, csvSha256: csv }, null, 2) + '\n');
   return false;
 }
 
