@@ -289,7 +289,7 @@ log('bench: decode per transfer syntax, shard read, webgpu (when present)…');
 const decodeSyntax = haveCorpus ? await optional('decode.mjs', 'benchDecode', (f) => f({ seconds: QUICK ? 0.2 : 0.5 })) : { skipped: 'no shared corpus' };
 const readRows = await optional('read.mjs', 'benchRead', (f) => f(join(WORK, 'out-run')));
 // The full WebGPU table: node scripts/bench/webgpu.mjs (here its quick form keeps the bench short).
-const webgpu = await optional('webgpu.mjs', 'benchWebgpu', (f) => f({ quick: true }));
+const webgpu = await optional('webgpu.mjs', 'benchWebgpu', (f) => f({ quick: true, strategies: ['sigmoid-ensemble', 'channelwise'] }));
 
 // --- report ----------------------------------------------------------------------------------
 const seedRate = (x) => (x ? rate(x.slices, x.seconds) : null);
