@@ -305,6 +305,9 @@ function sections(r: AbResults, timing?: Record<string, number>): Section[] {
           `Confidence intervals: percentile, ${r.settings.replicates} bootstrap replicates resampling whole exams (stratified by exams with/without PE), not slices. ` +
           `Comparisons: paired bootstrap (the same exam draw for both strategies) of the AUC difference; the "mean" row averages over seeds within each replicate. ` +
           `A winner is stated only when the 95% CI of the mean difference excludes 0.`,
+        ...(r.comparisons.length > 1
+          ? [`${r.comparisons.length} pairwise comparisons: the intervals are not adjusted for multiplicity; for a family-wise 5% error read a difference as established only when p < ${(0.05 / r.comparisons.length).toFixed(4)} (Bonferroni) and B is large enough to resolve it (smallest p = ${(2 / (r.settings.replicates + 1)).toFixed(4)}).`]
+          : []),
       ],
       bullets: d.notes.length ? d.notes : undefined,
     },
