@@ -61,7 +61,7 @@ const spec = parseModelSpec({ name: 'tiny', input: { size: 16 }, conv: [{ filter
 async function run(seed: number, train: Dataset, val: Dataset): Promise<Float32Array> {
   const model = buildModel(spec, { channels: 2, seed });
   await trainModel(model, train, { epochs: 6, batchSize: 16, learningRate: 0.01, seed });
-  const p = predict(model, val.x);
+  const p = await predict(model, val.x);
   model.dispose();
   return p;
 }

@@ -252,7 +252,7 @@ export async function runAb(o: AbOptions): Promise<AbResults> {
       const ts = Date.now();
       const model = buildModel(spec, { channels: trains[i].x.shape[3], seed });
       const l = await trainModel(model, trains[i], { ...spec.train, seed, onEpoch: (e, loss) => log(`ab: ${names[i]} seed ${seed} epoch ${e + 1}/${spec.train.epochs} loss ${loss.toFixed(4)}`) });
-      scores[i].push(predict(model, aligned[i].x));
+      scores[i].push(await predict(model, aligned[i].x));
       losses[i].push(l);
       model.dispose();
       timing[`train:${names[i]}:${seed}`] = Date.now() - ts;

@@ -6,7 +6,7 @@
  * @example
  *   const model = buildModel(spec, { channels: 3, seed: 1 });
  *   await trainModel(model, train, { epochs: 4, batchSize: 32, learningRate: 3e-3, seed: 1 });
- *   const scores = predict(model, val.x);   // Float32Array, one probability per slice
+ *   const scores = await predict(model, val.x);   // Float32Array, one probability per slice
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -76,14 +76,14 @@ export async function trainModel(model: tfl.LayersModel, data: Dataset, o: Train
   return losses;
 }
 
-/** Sigmoid outputs, one per slice, in input order. */
-export function predict(model: tfl.LayersModel, x: tf.Tensor4D, batchSize = 128): Float32Array {
+/** Sigmoid outputs, one per slice, in input order (async reads: GPU backends have no cheap sync read). */
+export async function predict(model: tfl.LayersModel, x: tf.Tensor4D, batchSize = 128): Promise<Float32Array> {
   const n = x.shape[0];
   const out = new Float32Array(n);
   for (let s = 0; s < n; s += batchSize) {
     const m = Math.min(batchSize, n - s);
     const p = tf.tidy(() => model.predict(tf.slice(x, [s, 0, 0, 0], [m, -1, -1, -1])) as tf.Tensor);
-    out.set(p.dataSync() as Float32Array, s);
+    out.set((await p.data()) as Float32Array, s);
     p.dispose();
   }
   return out;
