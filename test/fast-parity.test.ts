@@ -15,7 +15,8 @@ import { CORPUS } from './helpers/shared.js';
 import { generateDataset } from '../src/fixtures/index.js';
 import { InProcessProcessor, type ProcessorOptions, type SliceResult } from '../src/batching/index.js';
 import { compileWindow, STRATEGIES } from '../src/windowing/index.js';
-import { FastProcessor, createFastProcessor, storedIndex, workerCount } from '../src/fast/index.js';
+import { FastProcessor, createFastProcessor, storedIndex, workerCount, workerScript, WorkerScriptMissingError } from '../src/fast/index.js';
+import { pathToFileURL } from 'node:url';
 import { decodeDicom } from '../src/dicom/index.js';
 import type { OutputDType, SliceRef } from '../src/types.js';
 
@@ -106,6 +107,13 @@ describe('fast processor: byte parity with InProcessProcessor on generated phant
     sameResults(a, again.flat(), 'concurrent batches');
     await fast.close();
     await expect(fast.process(refs)).rejects.toThrow(/closed/);
+  });
+
+  it('the worker script is the build\'s; without a build the error says what to run', () => {
+    expect(workerScript()).toMatch(/dist\/fast\/worker\.js$/);
+    const elsewhere = pathToFileURL(join(dir, 'src', 'fast', 'worker-url.ts')).href;
+    expect(() => workerScript(elsewhere)).toThrow(WorkerScriptMissingError);
+    expect(() => workerScript(elsewhere)).toThrow(/worker script not found at .*dist\/fast\/worker\.js; build it with `npm run build`/);
   });
 
   it('workers: auto is one per core; a bad count is refused by name', () => {

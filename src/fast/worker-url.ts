@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 
 export class WorkerScriptMissingError extends Error {}
 
-export function workerScript(): string {
-  const here = fileURLToPath(import.meta.url);
+/** `from`: the module URL to resolve against (this module's own; tests pass another). */
+export function workerScript(from: string = import.meta.url): string {
+  const here = fileURLToPath(from);
   const dir = dirname(here);
   const candidates = here.endsWith('.ts')
     ? [resolve(dir, '..', '..', 'dist', 'fast', 'worker.js')]
