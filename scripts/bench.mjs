@@ -350,5 +350,6 @@ if (Array.isArray(decodeSyntax)) for (const d of decodeSyntax) console.log(`deco
 else console.log(`decode per syntax: ${JSON.stringify(decodeSyntax)}`);
 console.log(`read: ${JSON.stringify(readRows)}`);
 console.log(`webgpu: ${JSON.stringify(webgpu)}`);
-console.log(`targets: window ${STRATEGY} per core ${results.targets.windowPerCore10x}× (≥ 10), whole run ${results.targets.wholeRun10x}× (≥ 10, ≥ 8 minimum), peak RSS < 1 GiB: ${results.targets.peakRssUnder1GiB}`);
+if (!seed) console.log(`no seed baseline in this run (${NO_SEED ? '--no-seed' : `needs ${SEED_PY} and ${PYTHON} with numpy + pydicom`}): ratios need ../shared beside the checkout (or CTWINDOW_SHARED)`);
+console.log(`targets: window ${STRATEGY} per core ${x(results.targets.windowPerCore10x)} (≥ 10), whole run ${x(results.targets.wholeRun10x)} (≥ 10, ≥ 8 minimum), peak RSS < 1 GiB: ${results.targets.peakRssUnder1GiB}`);
 console.log(`wrote ${OUT}`);
