@@ -87,6 +87,10 @@ describe('storedIndex: distinct values and per-pixel index', () => {
     const u16 = Uint16Array.from(s16, (v) => v + 2048);
     for (const padding of ['air', 'keep'] as const) {
       check(base(s16), padding);
+      // A view at an odd 16-bit offset (as decoded straight from a file buffer), odd pixel count.
+      const shifted = new Int16Array(s16.length + 2);
+      shifted.set(s16, 1);
+      check(base(shifted.subarray(1, 1 + 15), { rows: 3, cols: 5 }), padding);
       check(base(s16, { pixelPaddingValue: -2000 }), padding);
       check(base(u16, { pixelPaddingValue: 0, pixelPaddingRangeLimit: 48, photometric: 'MONOCHROME1' }), padding);
       check(base(Int32Array.from(s16), { bitsAllocated: 32, bitsStored: 32 }), padding);

@@ -39,8 +39,21 @@ const MAX_RANGE = 1 << 20;
 // Presence marks over the stored range, reused across slices on one thread (cleared as read).
 let marks = new Uint8Array(65536);
 
+/** Two pixels per 32-bit load: for int16 v, v + 32768 = (v & 0xffff) ^ 0x8000 (order is irrelevant). */
 function markInt16(src: Int16Array, n: number, m: Uint8Array): void {
-  for (let i = 0; i < n; i++) m[src[i] + 32768] = 1;
+  let i = 0;
+  if (src.byteOffset % 4 !== 0 && n > 0) {
+    m[src[0] + 32768] = 1;
+    i = 1;
+  }
+  const pairs = (n - i) >> 1;
+  const u32 = new Uint32Array(src.buffer, src.byteOffset + 2 * i, pairs);
+  for (let q = 0; q < pairs; q++) {
+    const w = u32[q];
+    m[(w & 0xffff) ^ 0x8000] = 1;
+    m[(w >>> 16) ^ 0x8000] = 1;
+  }
+  for (let j = i + 2 * pairs; j < n; j++) m[src[j] + 32768] = 1;
 }
 
 function markAny(src: ArrayLike<number>, n: number, base: number, m: Uint8Array): void {
