@@ -238,3 +238,26 @@ describe('verifyDataset', () => {
     expect(hashConfig({ a: 1 })).not.toBe(hashConfig({ a: 2 }));
   });
 });
+
+describe('zero-copy framing', () => {
+  it('encodePayloadParts + encodeFrameParts give exactly the bytes of encodeFrame(encodePayload())', async () => {
+    const { encodePayload, encodePayloadParts, encodeFrame, encodeFrameParts } = await import('../src/shards/format.js');
+    const shapes: [number, number, number, number][] = [[1, 2, 2, 1], [2, 8, 8, 3], [3, 40, 40, 3], [2, 200, 200, 3]];
+    for (const [i, shape] of shapes.entries()) {
+      for (const dtype of ['uint8', 'float32'] as const) {
+        const n = shape.reduce((a, b) => a * b, 1) * (dtype === 'uint8' ? 1 : 4);
+        const images = new Uint8Array(n).map((_, j) => (j * 31 + i) & 0xff);
+        const rec = {
+          images, shape, dtype, labels: Array.from({ length: shape[0] }, (_, j) => j & 1),
+          study: Array.from({ length: shape[0] }, (_, j) => `st${j}`), series: Array.from({ length: shape[0] }, () => 'se'),
+          sop: Array.from({ length: shape[0] }, (_, j) => `sop.${i}.${j}`), strategy: 'channelwise', channels: ['a', 'b', 'c'].slice(0, shape[3]),
+          split: 'train' as const, index: i * 1000, ...(i % 2 ? { extra: { neighbours: [['x', 'y']] } } : {}),
+        };
+        const whole = encodeFrame(encodePayload(rec));
+        const { chunks, length } = encodeFrameParts(encodePayloadParts(rec));
+        expect(length).toBe(whole.length);
+        expect(Buffer.compare(Buffer.concat(chunks), whole), `${shape} ${dtype}`).toBe(0);
+      }
+    }
+  });
+});

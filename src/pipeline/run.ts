@@ -21,7 +21,7 @@ import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { initBackend } from '../backend/index.js';
 import { checkCsvHeader, readSource, type SourceOptions } from '../source/index.js';
 import { Balancer, type BalanceStats } from '../sampling/index.js';
-import { assembleRecord, InProcessProcessor, type BatchProcessor, type SliceOk } from '../batching/index.js';
+import { assembleRecord, InProcessProcessor, type BatchProcessor, type SliceOk, type SliceResult } from '../batching/index.js';
 import { compileWindow } from '../windowing/index.js';
 import { pipelineContext } from '../context/index.js';
 import { createFastProcessor } from '../fast/index.js';
@@ -82,8 +82,10 @@ interface SplitState {
   split: Split;
   balancer: Balancer;
   writer: ShardWriter;
-  /** Records emitted so far (committed or new). */
+  /** Index the next finished record takes (committed or new). */
   index: number;
+  /** Batches started so far, less those in which nothing decoded (a tentative index). */
+  started: number;
   /** Failed SOPs per committed record, to replay without decoding on resume. */
   replayFailures: Map<string, Quarantine>;
   notes: Quarantine[];
@@ -160,6 +162,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
       split,
       writer,
       index: 0,
+      started: 0,
       replayFailures,
       notes: [],
       balancer: new Balancer({
@@ -178,8 +181,29 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   const progressState = { bytes: 0 };
   const { size: csvSize } = await import('node:fs/promises').then((fs) => fs.stat(config.source.csv));
 
-  const emit = async (st: SplitState, refs: SliceRef[]) => {
-    const index = st.index++;
+  // Batches flow through a short queue: batch k+1 is being decoded and windowed (worker
+  // threads) while batch k is finished and written here. The sampler's operations keep one
+  // fixed order whatever the timing (form k+1, then finish k, which may draw replacements),
+  // so the output is the same as a strictly sequential run, byte for byte, and a resumed run
+  // replays the same order.
+  interface Job { st: SplitState; refs: SliceRef[]; results?: Promise<SliceResult[]> }
+  const queue: Job[] = [];
+  // Slice context keeps a sliding window of decoded neighbours: it gets batches one at a time.
+  const lookahead = context ? 0 : 1;
+
+  const start = (st: SplitState, refs: SliceRef[]) => {
+    // Tentative: is this batch beyond what an interrupted run committed? (finish decides.)
+    const live = st.started++ >= st.writer.committedRecords;
+    const job: Job = { st, refs };
+    if (live) {
+      job.results = processor.process(refs);
+      job.results.catch(() => {}); // surfaced when finish awaits it
+    }
+    queue.push(job);
+  };
+
+  const finish = async ({ st, refs, results }: Job) => {
+    const index = st.index;
     if (index < st.writer.committedRecords) {
       // Committed before a crash: replay its failures (and their replacements) without decoding.
       let pending = refs;
@@ -194,17 +218,19 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
         }
         pending = next;
       }
-      if (good === 0) st.index--; // as in the original run: an all-failed batch takes no index
-      else resumedRecords++;
+      if (good === 0) st.started--; // as in the original run: an all-failed batch takes no index
+      else {
+        st.index++;
+        resumedRecords++;
+      }
       return;
     }
     const ok: SliceOk[] = [];
     const notes: Quarantine[] = [];
-    let pending = refs;
-    while (pending.length) {
-      const results = await processor.process(pending);
+    let batch = await (results ?? processor.process(refs));
+    while (batch.length) {
       const next: SliceRef[] = [];
-      for (const r of results) {
+      for (const r of batch) {
         if (r.ok) ok.push(r);
         else {
           notes.push(r.quarantine);
@@ -212,16 +238,17 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
           if (rep) next.push(rep);
         }
       }
-      pending = next;
+      batch = next.length ? await processor.process(next) : [];
     }
     quarantinedNow += notes.length;
     st.notes.push(...notes);
     if (!ok.length) {
       // Nothing in this batch could be decoded: keep the numbering dense, carry the notes on.
-      st.index--;
+      st.started--;
       st.carry = [...(st.carry ?? []), ...notes];
       return;
     }
+    st.index++;
     const carried = st.carry ?? [];
     st.carry = undefined;
     const record = assembleRecord(ok, { size: config.resize as [number, number], channels, dtype: config.output.dtype, strategy: plan.name, split: st.split, index });
@@ -230,6 +257,11 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     slicesWritten += ok.length;
     recordsWritten++;
     opts.onProgress?.({ slices: slicesWritten, records: recordsWritten, quarantined: quarantinedNow + csvQuarantine.length, fraction: csvSize ? progressState.bytes / csvSize : 1, elapsedMs: Date.now() - t0 });
+  };
+
+  const emit = async (st: SplitState, refs: SliceRef[]) => {
+    start(st, refs);
+    while (queue.length > lookahead) await finish(queue.shift()!);
   };
 
   try {
@@ -249,7 +281,10 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
       for (const b of st.balancer.push(item.ref)) await emit(st, b.refs);
     }
     for (const st of states.values()) for (const b of st.balancer.end()) await emit(st, b.refs);
+    while (queue.length) await finish(queue.shift()!);
   } finally {
+    // On an error, let batches in flight settle before the workers go away.
+    await Promise.allSettled(queue.map((j) => j.results));
     await processor.close();
   }
 

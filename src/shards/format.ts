@@ -48,6 +48,27 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return out;
 }
 
+/**
+ * Frames a payload given as parts (see encodePayloadParts) without joining them: returns the
+ * 12-byte header, the parts themselves, and the 4-byte payload CRC, ready for `writev`. The
+ * bytes written equal `encodeFrame(concat(parts))`.
+ */
+export function encodeFrameParts(parts: Uint8Array[]): { chunks: Uint8Array[]; length: number } {
+  let n = 0;
+  let crc: number | undefined;
+  for (const p of parts) {
+    n += p.length;
+    crc = crc === undefined ? crc32c(p as Buffer) : crc32c(p as Buffer, crc);
+  }
+  crc = (crc ?? crc32c(Buffer.alloc(0))) >>> 0;
+  const head = Buffer.allocUnsafe(12);
+  head.writeBigUInt64LE(BigInt(n), 0);
+  head.writeUInt32LE(maskedCrc32c(head.subarray(0, 8)), 8);
+  const tail = Buffer.allocUnsafe(4);
+  tail.writeUInt32LE(((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0, 0);
+  return { chunks: [head, ...parts, tail], length: FRAME_OVERHEAD + n };
+}
+
 /** Thrown by decodeFrameAt; `what` says which part of the frame is damaged. */
 export class FrameError extends Error {
   constructor(
@@ -113,6 +134,54 @@ export function encodePayload(r: BatchRecord): Buffer {
   };
   if (r.extra !== undefined) obj.extra = r.extra;
   return packr.pack(obj);
+}
+
+/** msgpack bin header (bin8/16/32, the smallest that fits, as msgpackr writes it). */
+function binHeader(n: number): Buffer {
+  if (n < 0x100) return Buffer.from([0xc4, n]);
+  if (n < 0x10000) return Buffer.from([0xc5, n >>> 8, n & 0xff]);
+  const h = Buffer.allocUnsafe(5);
+  h[0] = 0xc6;
+  h.writeUInt32BE(n, 1);
+  return h;
+}
+
+/**
+ * The payload of `encodePayload(r)` as a list of buffers whose concatenation is byte-identical
+ * to it, with the image bytes passed through uncopied (a batch of 32 × 512×512×3 is 25 MB: it
+ * is copied by neither msgpack nor framing). Written by hand around msgpackr because msgpackr
+ * always copies binary values into its own output buffer. Keys as in encodePayload; each key
+ * and value is encoded by the same Packr, so the bytes agree (tested).
+ */
+export function encodePayloadParts(r: BatchRecord): Uint8Array[] {
+  validateRecord(r);
+  const entries: [string, unknown][] = [
+    ['v', FORMAT_VERSION],
+    ['images', undefined],
+    ['shape', [...r.shape]],
+    ['dtype', r.dtype],
+    ['labels', [...r.labels]],
+    ['study', [...r.study]],
+    ['series', [...r.series]],
+    ['sop', [...r.sop]],
+    ['strategy', r.strategy],
+    ['channels', [...r.channels]],
+    ['split', r.split],
+    ['index', r.index],
+  ];
+  if (r.extra !== undefined) entries.push(['extra', r.extra]);
+  const before: Uint8Array[] = [Buffer.from([0x80 | entries.length])]; // fixmap: at most 15 keys
+  const after: Uint8Array[] = [];
+  let seenImages = false;
+  for (const [k, v] of entries) {
+    const out = seenImages ? after : before;
+    out.push(packr.pack(k));
+    if (k === 'images') {
+      before.push(binHeader(r.images.byteLength));
+      seenImages = true;
+    } else out.push(packr.pack(v));
+  }
+  return [Buffer.concat(before), r.images, Buffer.concat(after)];
 }
 
 /** Decodes a payload; validates the fields a reader relies on. `where` prefixes error messages. */

@@ -20,7 +20,7 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import { join } from 'node:path';
 import type { BatchRecord, Quarantine, Split } from '../types.js';
 import { canonicalJson, tmpPathFor, writeFileAtomic } from './atomic.js';
-import { encodeFrame, encodePayload, FORMAT_VERSION, indexNameFor, INDEX_EXT, MANIFEST, SHARD_EXT, shardName } from './format.js';
+import { encodeFrameParts, encodePayloadParts, FORMAT_VERSION, indexNameFor, INDEX_EXT, MANIFEST, SHARD_EXT, shardName } from './format.js';
 import type { ShardInfo } from './manifest.js';
 import { infoOf, readShardIndex, type IndexEntry, type ShardIndex } from './shard-index.js';
 
@@ -175,9 +175,10 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       if (closed) throw new Error('ShardWriter.append: writer is closed');
       if (record.split !== split) throw new Error(`ShardWriter.append: record ${record.index} is split '${record.split}', this writer writes '${split}'`);
       if (record.index !== nextIndex) throw new Error(`ShardWriter.append: expected record index ${nextIndex} (records are written in order), got ${record.index}`);
-      let frame: Buffer;
+      let frame: { chunks: Uint8Array[]; length: number };
       try {
-        frame = encodeFrame(encodePayload(record));
+        // Framed as parts and written with writev: the image bytes are never copied.
+        frame = encodeFrameParts(encodePayloadParts(record));
       } catch (e) {
         throw new Error(`ShardWriter.append: ${split} record ${record.index}: ${(e as Error).message}`);
       }
@@ -187,8 +188,13 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
         hash = createHash('sha256');
         firstRecord = nextIndex;
       }
-      await fh.write(frame);
-      hash!.update(frame);
+      const { bytesWritten } = await fh.writev(frame.chunks);
+      if (bytesWritten !== frame.length) {
+        // Short write (rare on regular files): write the remainder explicitly.
+        const rest = Buffer.concat(frame.chunks).subarray(bytesWritten);
+        for (let off = 0; off < rest.length; ) off += (await fh.write(rest, off)).bytesWritten;
+      }
+      for (const c of frame.chunks) hash!.update(c);
       const positives = record.labels.filter((l) => l === 1).length;
       const entry: IndexEntry = {
         offset: bytes,
