@@ -272,6 +272,7 @@ const bigN = QUICK ? 1000 : 5000;
 log(`bench: peak-RSS run on ${bigN} generated slices…`);
 const big = await generated(join(WORK, `gen-${bigN}`), bigN / 100, 100, 4);
 const ourBig = await timeRun(`rss-${bigN}`, big, 1);
+rmSync(join(WORK, `out-rss-${bigN}`), { recursive: true, force: true }); // ~0.8 MB per slice of shards
 
 // --- the other engineers' rows -----------------------------------------------------------------
 async function optional(file, fn, call) {
@@ -290,6 +291,8 @@ const decodeSyntax = haveCorpus ? await optional('decode.mjs', 'benchDecode', (f
 const readRows = await optional('read.mjs', 'benchRead', (f) => f(join(WORK, 'out-run')));
 // The full WebGPU table: node scripts/bench/webgpu.mjs (here its quick form keeps the bench short).
 const webgpu = await optional('webgpu.mjs', 'benchWebgpu', (f) => f({ quick: true, strategies: ['sigmoid-ensemble', 'channelwise'] }));
+
+rmSync(join(WORK, 'out-run'), { recursive: true, force: true });
 
 // --- report ----------------------------------------------------------------------------------
 const seedRate = (x) => (x ? rate(x.slices, x.seconds) : null);
