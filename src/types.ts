@@ -90,8 +90,10 @@ export type OutputDType = 'uint8' | 'float16' | 'float32';
 
 /** One batch as written to a shard: one record. */
 export interface BatchRecord {
-  /** Raw tensor bytes, row-major [B,H,W,C], little endian for float types. */
-  images: Uint8Array;
+  /** Raw tensor bytes, row-major [B,H,W,C], little endian for float types; or, when writing,
+   * the same bytes as a list of parts (e.g. one per slice), which the writer frames without
+   * joining them. Readers always give one Uint8Array. */
+  images: Uint8Array | Uint8Array[];
   shape: [number, number, number, number];
   dtype: OutputDType;
   labels: number[];

@@ -11,15 +11,14 @@ export interface RecordContext {
   index: number;
 }
 
+/** The record references the slices' buffers (no copy); the writer frames them as they are. */
 export function assembleRecord(slices: SliceOk[], ctx: RecordContext): BatchRecord {
   const per = slices[0]?.bytes.length ?? 0;
-  const images = new Uint8Array(per * slices.length);
-  slices.forEach((s, i) => {
+  for (const s of slices) {
     if (s.bytes.length !== per) throw new Error(`assembleRecord: slice ${s.ref.sop} has ${s.bytes.length} bytes, expected ${per}`);
-    images.set(s.bytes, i * per);
-  });
+  }
   return {
-    images,
+    images: slices.map((s) => s.bytes),
     shape: [slices.length, ctx.size[0], ctx.size[1], ctx.channels.length],
     dtype: ctx.dtype,
     labels: slices.map((s) => s.ref.label),

@@ -113,6 +113,7 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSiz
 /** The decoded payload: a BatchRecord plus the format version. */
 export interface RecordPayload extends BatchRecord {
   v: number;
+  images: Uint8Array;
 }
 
 /** Encodes a record as the msgpack payload, keys in the documented order. */
@@ -120,7 +121,7 @@ export function encodePayload(r: BatchRecord): Buffer {
   validateRecord(r);
   const obj: Record<string, unknown> = {
     v: FORMAT_VERSION,
-    images: Buffer.from(r.images.buffer, r.images.byteOffset, r.images.byteLength),
+    images: Buffer.concat(imageParts(r)),
     shape: [...r.shape],
     dtype: r.dtype,
     labels: [...r.labels],
@@ -134,6 +135,15 @@ export function encodePayload(r: BatchRecord): Buffer {
   };
   if (r.extra !== undefined) obj.extra = r.extra;
   return packr.pack(obj);
+}
+
+/** The image bytes of a record as a list of parts. */
+function imageParts(r: BatchRecord): Uint8Array[] {
+  return Array.isArray(r.images) ? r.images : [r.images];
+}
+
+function imageBytes(r: BatchRecord): number {
+  return imageParts(r).reduce((n, p) => n + p.byteLength, 0);
 }
 
 /** msgpack bin header (bin8/16/32, the smallest that fits, as msgpackr writes it). */
@@ -177,11 +187,11 @@ export function encodePayloadParts(r: BatchRecord): Uint8Array[] {
     const out = seenImages ? after : before;
     out.push(packr.pack(k));
     if (k === 'images') {
-      before.push(binHeader(r.images.byteLength));
+      before.push(binHeader(imageBytes(r)));
       seenImages = true;
     } else out.push(packr.pack(v));
   }
-  return [Buffer.concat(before), r.images, Buffer.concat(after)];
+  return [Buffer.concat(before), ...imageParts(r), Buffer.concat(after)];
 }
 
 /** Decodes a payload; validates the fields a reader relies on. `where` prefixes error messages. */
@@ -205,15 +215,16 @@ export function decodePayload(payload: Uint8Array, where = 'record'): RecordPayl
 
 /** Checks that a record's fields agree with each other (shape vs bytes vs labels vs UIDs). */
 export function validateRecord(r: BatchRecord): void {
-  if (!(r.images instanceof Uint8Array)) throw new Error('images must be a Uint8Array of raw tensor bytes');
+  const parts = Array.isArray(r.images) ? r.images : [r.images];
+  if (!parts.every((p) => p instanceof Uint8Array)) throw new Error('images must be a Uint8Array (or a list of them) of raw tensor bytes');
   if (!Array.isArray(r.shape) || r.shape.length !== 4 || !r.shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new Error(`shape must be 4 positive integers [B,H,W,C], got ${JSON.stringify(r.shape)}`);
   }
   const bytes = DTYPE_BYTES[r.dtype];
   if (!bytes) throw new Error(`dtype must be uint8, float16 or float32, got ${JSON.stringify(r.dtype)}`);
   const [B, H, W, C] = r.shape;
-  if (r.images.byteLength !== B * H * W * C * bytes) {
-    throw new Error(`images holds ${r.images.byteLength} bytes, shape [${r.shape}] of ${r.dtype} needs ${B * H * W * C * bytes}`);
+  if (imageBytes(r) !== B * H * W * C * bytes) {
+    throw new Error(`images holds ${imageBytes(r)} bytes, shape [${r.shape}] of ${r.dtype} needs ${B * H * W * C * bytes}`);
   }
   for (const k of ['labels', 'study', 'series', 'sop'] as const) {
     if (!Array.isArray(r[k]) || r[k].length !== B) throw new Error(`${k} must have B=${B} entries, has ${Array.isArray(r[k]) ? r[k].length : typeof r[k]}`);
