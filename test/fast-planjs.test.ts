@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { CORPUS } from './helpers/shared.js';
 import { applyWindowReference, compileWindow, STRATEGIES, type SliceWindowMeta, type WindowPlan } from '../src/windowing/index.js';
 import { compilePlanJs, verifyPlanJs } from '../src/fast/plan-js.js';
-import { storedIndex, pixelSlots } from '../src/fast/index.js';
+import { storedIndex, pixelSlots, encodeUint8 } from '../src/fast/index.js';
+import { tensorBytes } from '../src/batching/index.js';
 import { decodeDicom, huFrame } from '../src/dicom/index.js';
 import { phantomSlice } from '../src/fixtures/index.js';
 import type { DicomImage } from '../src/types.js';
@@ -62,6 +63,22 @@ describe('plan-js: the plan mirrored in JavaScript', () => {
     expect(verifyPlanJs(plan, off, [metaA])).toBe(false);
     const odd = { ...plan, outputs: plan.outputs.map((o) => ({ ...o, map: { kind: 'posterize' } })) } as unknown as WindowPlan;
     expect(compilePlanJs(odd)).toBeUndefined();
+  });
+});
+
+describe('encodeUint8: the uint8 encoding without tfjs', () => {
+  it('equals tensorBytes(…, "uint8") bit for bit, ties, out-of-range and NaN included', async () => {
+    const v: number[] = [0, 1, -0, -1e-9, 1.0000001, 2, -3, NaN, Infinity, -Infinity, 0.5 / 255, 1.5 / 255, 2.5 / 255, 254.5 / 255];
+    // Every half-level boundary and its float32 neighbours.
+    for (let k = 0; k <= 255; k++) {
+      const x = (k + 0.5) / 255;
+      v.push(x, Math.fround(x) + 2 ** -30, Math.fround(x) - 2 ** -30, k / 255);
+    }
+    let s = 99;
+    for (let i = 0; i < 4000; i++) v.push((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const x = Float32Array.from(v);
+    const want = await tensorBytes(tf.tensor1d(x), 'uint8');
+    expect([...encodeUint8(x)]).toEqual([...want]);
   });
 });
 

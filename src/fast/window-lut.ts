@@ -149,6 +149,24 @@ function gather<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>
   return out;
 }
 
+/**
+ * uint8 encoding of table entries, the same bits as `tensorBytes(t, 'uint8')` on tfjs-cpu
+ * (float32 mul by 255, banker's rounding, clip to 0..255, cast to int32 (NaN → 0), to byte),
+ * without six tfjs kernel launches per chunk.
+ */
+export function encodeUint8(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const s = Math.fround(values[i] * 255);
+    const base = Math.floor(s);
+    const d = s - base;
+    const r = d < 0.5 ? base : d > 0.5 ? Math.ceil(s) : base % 2 === 0 ? base : base + 1;
+    const c = r > 255 ? 255 : r < 0 ? 0 : r;
+    out[i] = c | 0; // NaN → 0, as Int32Array.from
+  }
+  return out;
+}
+
 function view(bytes: Uint8Array, dtype: OutputDType): Uint8Array | Uint16Array | Uint32Array {
   if (dtype === 'uint8') return bytes;
   const Ctor = dtype === 'float16' ? Uint16Array : Uint32Array;
@@ -174,9 +192,13 @@ export async function windowLut(
   const direct = slices.map((s) => s.rows === h && s.cols === w);
   if (direct.some(Boolean)) {
     // Encode the tables (Σ U·C entries), then every pixel copies its entry's bytes.
-    const t = tf.tensor1d(all, 'float32');
-    const enc = await tensorBytes(t, opts.dtype);
-    t.dispose();
+    let enc: Uint8Array;
+    if (opts.dtype === 'uint8') enc = encodeUint8(all);
+    else {
+      const t = tf.tensor1d(all, 'float32');
+      enc = await tensorBytes(t, opts.dtype);
+      t.dispose();
+    }
     slices.forEach((s, b) => {
       if (!direct[b]) return;
       const table = enc.subarray(offsets[b] * bpe, (offsets[b] + s.ix.hu.length * C) * bpe);
