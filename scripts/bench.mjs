@@ -291,6 +291,8 @@ const decodeSyntax = haveCorpus ? await optional('decode.mjs', 'benchDecode', (f
 const readRows = await optional('read.mjs', 'benchRead', (f) => f(join(WORK, 'out-run')));
 // The full WebGPU table: node scripts/bench/webgpu.mjs (here its quick form keeps the bench short).
 const webgpu = await optional('webgpu.mjs', 'benchWebgpu', (f) => f({ quick: true, strategies: ['sigmoid-ensemble', 'channelwise'] }));
+log('bench: slice context (1,000-slice series, with and without neighbours)…');
+const context = await optional('context.mjs', 'benchContext', (f) => f({ quick: QUICK, slices: 1000 }));
 
 rmSync(join(WORK, 'out-run'), { recursive: true, force: true });
 
@@ -335,6 +337,7 @@ const results = {
     peakRssUnder1GiB: Math.max(ourRun.peakRss, ourBig.peakRss) < 2 ** 30,
   },
   decodePerSyntax: decodeSyntax,
+  context,
   read: readRows,
   webgpu,
 };
@@ -351,8 +354,23 @@ console.log('(slices/s: wall clock, median; cpu ms: user+system CPU per slice ov
 console.log(`peak RSS: ctwindow run ${(ourRun.peakRss / 2 ** 20).toFixed(0)} MiB on ${ourRun.slices} slices; ${(ourBig.peakRss / 2 ** 20).toFixed(0)} MiB on ${big.paths.length} generated slices (${results.rss5000.slicesPerS} slices/s)`);
 if (Array.isArray(decodeSyntax)) for (const d of decodeSyntax) console.log(`decode ${pad(d.name ?? d.syntax, 50)} ctwindow ${lpad(d.ctwindow_slices_per_s, 8)}/s  pydicom ${lpad(d.pydicom_slices_per_s, 8)}/s`);
 else console.log(`decode per syntax: ${JSON.stringify(decodeSyntax)}`);
-console.log(`read: ${JSON.stringify(readRows)}`);
-console.log(`webgpu: ${JSON.stringify(webgpu)}`);
+const show = (label, v) => console.log(`${label}: ${v?.skipped ?? v?.error ?? JSON.stringify(v)}`);
+if (readRows?.node) {
+  console.log(`read the run's shards (${readRows.split}):`);
+  for (const [k, label] of [['node', 'Node readRecords, CRC + sha256'], ['nodeNoVerify', 'Node readRecords, CRC only'], ['nodeShuffled', 'Node ShardDataset, shuffled'], ['python', 'Python iter_batches, sha256'], ['pythonNoVerify', 'Python iter_batches, no sha256']]) {
+    const r = readRows[k];
+    if (r && !r.error) console.log(`  ${pad(label, 40)}${lpad(r.records_per_s ?? r.slices_per_s ?? '', 10)} ${r.unit ?? 'records'}/s ${lpad(r.mb_per_s, 9)} MB/s`);
+    else if (r) console.log(`  ${pad(label, 40)}${r.error}`);
+  }
+} else show('read', readRows);
+if (Array.isArray(webgpu?.rows)) {
+  console.log(`webgpu windowing (${webgpu.adapter?.description ?? 'adapter'}${webgpu.software ? ', software' : ''}), batch ${webgpu.batch}:`);
+  for (const r of webgpu.rows) console.log(`  ${pad(r.strategy, 30)} webgpu ${lpad(r.webgpu_slices_per_s, 8)}/s  uint8 ${lpad(r.webgpu_uint8_slices_per_s, 8)}/s  tfjs cpu ops ${lpad(r.cpu_slices_per_s, 8)}/s`);
+} else show('webgpu', webgpu);
+if (Array.isArray(context)) {
+  console.log('slice context (one generated series):');
+  for (const r of context) console.log(`  ${pad(r.name, 24)} ${lpad(r.slices, 6)} slices ${r.image} ${lpad(r.slices_per_s, 8)} slices/s  peak RSS ${lpad(r.peak_rss_mb, 7)} MB${r.budget_mb ? ` (budget ${r.budget_mb} MB: ${r.within_budget ? 'within' : 'OVER'}; whole series as HU would be ${r.whole_series_hu_mb} MB)` : ''}`);
+} else show('context', context);
 if (!seed) console.log(`no seed baseline in this run (${NO_SEED ? '--no-seed' : `needs ${SEED_PY} and ${PYTHON} with numpy + pydicom`}): ratios need ../shared beside the checkout (or CTWINDOW_SHARED)`);
 console.log(`targets: window ${STRATEGY} per core ${x(results.targets.windowPerCore10x)} (≥ 10), whole run ${x(results.targets.wholeRun10x)} (≥ 10, ≥ 8 minimum), peak RSS < 1 GiB: ${results.targets.peakRssUnder1GiB}`);
 console.log(`wrote ${OUT}`);
