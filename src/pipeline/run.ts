@@ -118,7 +118,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
       }
     }
     if (!opts.resume) {
-      throw new RunError(`${outDir}: the output folder already holds ${existing}; use --resume to continue that run, or choose another output.dir`);
+      throw new RunError(existing);
     }
     if (manifest && manifest.configHash !== hash) {
       throw new RunError(`${outDir}: holds a finished run of a different config (hash ${manifest.configHash.slice(0, 12)}…, this config ${hash.slice(0, 12)}…); --resume continues only the same config`);
