@@ -18,6 +18,7 @@ import { DicomDecodeError, huFrame, initCodecs, readDicomFile, type PaddingMode 
 import { encodeNpy } from '../../util/npy.js';
 import { applyWindow, compileWindow, sliceMeta, windowProblem, type WindowPlan } from '../../windowing/index.js';
 import { windowConfigFromCli } from '../../windowing/cli_params.js';
+import { parseOffsets, windowSeriesWithContext } from '../../context/index.js';
 
 export interface WindowCliOptions {
   strategy: string;
@@ -25,6 +26,10 @@ export interface WindowCliOptions {
   backend: string;
   out: string;
   padding: string;
+  /** Slice context offsets, e.g. `-1,0,1` (src/context). */
+  context?: string;
+  contextUnit?: string;
+  edge?: string;
 }
 
 /** Windows one decoded file: [H,W,C] float32 data, or a reason. */
@@ -78,20 +83,47 @@ export async function windowFiles(files: string[], opts: WindowCliOptions, log =
   return { ok, failed };
 }
 
+/**
+ * `--context -1,0,1`: inputs (files or series folders) ordered per series along the slice
+ * normal; one `.npy` per centre slice, `[H,W,offsets × channels]` (see docs/context.md).
+ */
+export async function windowContextFiles(inputs: string[], opts: WindowCliOptions, log = console.log, logErr = console.error): Promise<{ ok: number; failed: number }> {
+  const padding = opts.padding as PaddingMode;
+  if (padding !== 'air' && padding !== 'keep') throw new Error(`--padding: expected 'air' or 'keep', got '${opts.padding}'`);
+  if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new Error(`--backend: expected one of ${BACKENDS.join(' | ')}, got '${opts.backend}'`);
+  const plan = compileWindow({ ...windowConfigFromCli(opts.strategy, opts.param), repeat: false });
+  const info = await initBackend(opts.backend as BackendName, logErr);
+  log(`backend: ${info.name} (${info.reason}); strategy ${plan.name} → window channels [${plan.channels.join(', ')}] per offset`);
+  await initCodecs();
+  return windowSeriesWithContext(inputs, {
+    offsets: parseOffsets(opts.context ?? ''),
+    unit: opts.contextUnit as 'slices' | 'mm',
+    edge: opts.edge as 'replicate' | 'zero',
+    out: opts.out,
+    channels: plan.channels,
+    windowOne: (f) => windowFile(plan, f, padding),
+    log,
+    logErr,
+  });
+}
+
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function register(program: Command): void {
   program
     .command('window')
     .description('Window DICOM files with one strategy; writes <out>/<basename>.npy, float32 [H,W,C] in [0,1]')
-    .argument('<files...>', 'DICOM files')
+    .argument('<files...>', 'DICOM files (with --context: files or series folders)')
     .requiredOption('-s, --strategy <name>', 'strategy: none, lung, metadata, all-channels, gradient, multi-window, exclusive, gradient-ensemble, sigmoid, sigmoid-ensemble, sigmoid-gradient-ensemble, channelwise')
     .option('-p, --param <key=value>', "strategy parameter (YAML value), repeatable: windows, weights, U, eps, floor, order, truncate; also repeat, fallback", collect, [])
     .option('-b, --backend <name>', `tfjs backend: ${BACKENDS.join(' | ')}`, 'cpu')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--padding <mode>', "PixelPaddingValue handling: 'keep' (as stored, the seed) or 'air' (−1000 HU)", 'keep')
+    .option('--context <offsets>', 'slice context: neighbour offsets along the slice normal, e.g. -1,0,1; one .npy per centre slice [H,W,offsets × channels]')
+    .option('--context-unit <unit>', "context offsets in 'slices' or 'mm' (nearest slice)", 'slices')
+    .option('--edge <rule>', "context at series ends and gaps: 'replicate' or 'zero'", 'replicate')
     .action(async (files: string[], opts: WindowCliOptions) => {
-      const { ok } = await windowFiles(files, opts);
+      const { ok } = opts.context !== undefined ? await windowContextFiles(files, opts) : await windowFiles(files, opts);
       if (ok === 0) process.exitCode = 1;
     });
 }
