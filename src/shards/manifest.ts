@@ -59,6 +59,8 @@ export interface Manifest {
   quarantined: Quarantine[];
   /** Present on datasets made by `ctwindow merge`: the source folders' config hashes, in merge order. */
   mergedFrom?: { configHash: string; records: Partial<Record<Split, number>> }[];
+  /** Slice-context runs: channel layout and counts (edge-filled neighbours, neighbours missing on disk, …). */
+  context?: Record<string, unknown>;
 }
 
 /** sha256 (hex) of the canonical JSON (sorted keys) of a config. */

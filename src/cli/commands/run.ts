@@ -42,6 +42,8 @@ export function formatSummary(s: RunSummary): string {
   }
   lines.push(`  quarantined ${m.quarantined.length}${m.quarantined.length ? ' (see manifest.json "quarantined"):' : ''}`);
   for (const [k, n] of [...byReason].sort((a, b) => b[1] - a[1]).slice(0, 8)) lines.push(`    ${String(n).padStart(5)} × ${k}`);
+  const ctx = m.context as { edgeFilled?: number; neighboursMissing?: number } | undefined;
+  if (ctx) lines.push(`  context: channels ${m.channels.join(', ')}; ${ctx.edgeFilled ?? 0} neighbours edge-filled, ${ctx.neighboursMissing ?? 0} missing on disk or undecodable`);
   const secs = s.elapsedMs / 1000;
   lines.push(`  backend ${m.backend.name} (${m.backend.reason}); ${s.slicesWritten} slices written in ${secs.toFixed(1)} s (${(s.slicesWritten / Math.max(secs, 1e-9)).toFixed(1)} slices/s)${s.resumedRecords ? `; ${s.resumedRecords} records kept from the interrupted run` : ''}`);
   return lines.join('\n');
