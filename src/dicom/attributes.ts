@@ -8,6 +8,7 @@
  *   a.rows; a.frameRescale?.[3].slope;
  */
 import type { DataSet, Element } from 'dicom-parser';
+import type { DicomImage } from '../types.js';
 import { DicomDecodeError } from './errors.js';
 
 export const TAGS = {
@@ -117,25 +118,15 @@ function firstItem(ds_: DataSet | undefined, tag: string): DataSet | undefined {
   return ds_?.elements[tag]?.items?.[0]?.dataSet;
 }
 
-export interface ImageAttributes {
-  rows: number;
-  cols: number;
-  frames: number;
-  samplesPerPixel: number;
-  photometric: string;
+/** The Image Pixel module (+ rescale, window, padding): DicomImage's own fields, plus two the decoders need. */
+export type ImageAttributes = Pick<
+  DicomImage,
+  | 'rows' | 'cols' | 'frames' | 'samplesPerPixel' | 'photometric' | 'bitsAllocated' | 'bitsStored' | 'pixelRepresentation'
+  | 'slope' | 'intercept' | 'frameRescale' | 'windowCenter' | 'windowWidth' | 'pixelPaddingValue' | 'pixelPaddingRangeLimit'
+> & {
   planarConfiguration: number;
-  bitsAllocated: number;
-  bitsStored: number;
   highBit: number;
-  pixelRepresentation: 0 | 1;
-  slope: number;
-  intercept: number;
-  frameRescale?: { slope: number; intercept: number }[];
-  windowCenter: number[];
-  windowWidth: number[];
-  pixelPaddingValue?: number;
-  pixelPaddingRangeLimit?: number;
-}
+};
 
 /** Reads and validates the Image Pixel module (+ rescale, window, padding). */
 export function readImageAttributes(d: DataSet): ImageAttributes {
