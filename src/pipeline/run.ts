@@ -141,7 +141,8 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   const context = pipelineContext(config, log);
   const plan = context?.plan ?? compileWindow(config.window);
   const channels = context?.channels ?? plan.channels;
-  const backend = await initBackend(config.backend, log);
+  // One line says which backend and why (an auto fallback included); initBackend stays quiet here.
+  const backend = await initBackend(config.backend);
   log(`backend: ${backend.name} (${backend.reason})${backend.adapter?.description ? ` adapter: ${backend.adapter.description}` : ''}`);
 
   await mkdir(outDir, { recursive: true });
