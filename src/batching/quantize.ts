@@ -39,16 +39,6 @@ export function toFloat16Bits(v: number): number {
   return sign | h;
 }
 
-/** IEEE half bits → number. */
-export function fromFloat16Bits(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 0x1f) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /** Encodes float values in [0, 1] to the output dtype's bytes. */
 export function encodeValues(values: Float32Array, dtype: OutputDType): Uint8Array {
   switch (dtype) {
