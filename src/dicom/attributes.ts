@@ -208,6 +208,20 @@ function perFrameRescale(d: DataSet, frames: number, slope: number, intercept: n
 }
 
 /** Geometry for ordering: top level, else frame 0's functional groups (Enhanced). */
+/** Modality, the three UIDs and InstanceNumber: only the ones present. */
+export type Identity = Partial<Pick<DicomImage, 'modality' | 'studyInstanceUID' | 'seriesInstanceUID' | 'sopInstanceUID' | 'instanceNumber'>>;
+
+export function readIdentity(d: DataSet): Identity {
+  const all: Identity = {
+    modality: str(d, TAGS.modality),
+    studyInstanceUID: str(d, TAGS.studyInstanceUID),
+    seriesInstanceUID: str(d, TAGS.seriesInstanceUID),
+    sopInstanceUID: str(d, TAGS.sopInstanceUID),
+    instanceNumber: is(d, TAGS.instanceNumber),
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as Identity;
+}
+
 export function readGeometry(d: DataSet): { imagePositionPatient?: number[]; imageOrientationPatient?: number[]; sliceLocation?: number } {
   const groups = [d, firstItem(d, TAGS.perFrameGroups), firstItem(d, TAGS.sharedGroups)];
   const find = (seq: string, tag: string, n: number) => {

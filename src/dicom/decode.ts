@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { DicomImage } from '../types.js';
-import { TAGS, is, readGeometry, readImageAttributes, str } from './attributes.js';
+import { TAGS, readGeometry, readIdentity, readImageAttributes, str } from './attributes.js';
 import { codecsReady, decoderFor, initCodecs } from './codecs/index.js';
 import type { FrameInfo, Samples } from './codecs/types.js';
 import { DicomDecodeError, asDecodeError } from './errors.js';
@@ -140,18 +140,11 @@ function decodeInner(bytes: Uint8Array, opts: DecodeOptions): DicomImage {
     windowCenter: a.windowCenter,
     windowWidth: a.windowWidth,
     ...readGeometry(d),
+    ...readIdentity(d),
   };
   if (a.frameRescale) img.frameRescale = frameIdx.map((i) => a.frameRescale![i]);
   if (a.pixelPaddingValue !== undefined) img.pixelPaddingValue = a.pixelPaddingValue;
   if (a.pixelPaddingRangeLimit !== undefined) img.pixelPaddingRangeLimit = a.pixelPaddingRangeLimit;
-  const opt = <K extends keyof DicomImage>(k: K, v: DicomImage[K] | undefined) => {
-    if (v !== undefined) img[k] = v;
-  };
-  opt('modality', str(d, TAGS.modality));
-  opt('studyInstanceUID', str(d, TAGS.studyInstanceUID));
-  opt('seriesInstanceUID', str(d, TAGS.seriesInstanceUID));
-  opt('sopInstanceUID', str(d, TAGS.sopInstanceUID));
-  opt('instanceNumber', is(d, TAGS.instanceNumber));
   return img;
 }
 

@@ -6,7 +6,7 @@
  *   h.imagePositionPatient // [x, y, z]
  */
 import { PIXEL_DATA, parseDicomBytes } from './parse.js';
-import { TAGS, is, readGeometry, str, us } from './attributes.js';
+import { TAGS, is, readGeometry, readIdentity, str, us } from './attributes.js';
 import { DicomDecodeError } from './errors.js';
 
 export interface DicomHeader {
@@ -38,6 +38,7 @@ export function readDicomHeader(bytes: Uint8Array): DicomHeader {
     frames: is(d, TAGS.frames) ?? 1,
     hasPixelData: d.elements[PIXEL_DATA] !== undefined,
     ...readGeometry(d),
+    ...readIdentity(d),
   };
   const set = <K extends keyof DicomHeader>(k: K, v: DicomHeader[K] | undefined) => {
     if (v !== undefined) h[k] = v;
@@ -49,11 +50,6 @@ export function readDicomHeader(bytes: Uint8Array): DicomHeader {
   } catch (e) {
     if (!(e instanceof DicomDecodeError)) throw e;
   }
-  set('modality', str(d, TAGS.modality));
-  set('studyInstanceUID', str(d, TAGS.studyInstanceUID));
-  set('seriesInstanceUID', str(d, TAGS.seriesInstanceUID));
-  set('sopInstanceUID', str(d, TAGS.sopInstanceUID));
-  set('instanceNumber', is(d, TAGS.instanceNumber));
   set('photometric', str(d, TAGS.photometric));
   return h;
 }
