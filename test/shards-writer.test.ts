@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   decodeFrameAt, decodePayload, describeExistingOutput, encodeFrame, encodePayload, FORMAT_VERSION, hashConfig, maskedCrc32c,
-  openShardWriter, readManifest, readShardIndex, summarizeSplit, verifyDataset, writeManifest, type Manifest,
+  openShardWriter, readManifest, writeGroups, readShardIndex, summarizeSplit, verifyDataset, writeManifest, type Manifest,
 } from '../src/shards/index.js';
 import { syntheticRecord, writeSyntheticDataset } from '../src/shards/synthetic.js';
 import type { Quarantine } from '../src/types.js';
@@ -51,6 +51,34 @@ describe('record framing', () => {
 });
 
 describe('shard writer', () => {
+  it('splits a frame into writes of at most the limit, in order, without losing or copying a byte', () => {
+    const parts = [3, 700, 700, 2000, 5, 5, 990].map((n, i) => new Uint8Array(n).fill(i + 1));
+    const groups = writeGroups(parts, 1000);
+    // [3, 700] [700] [2000] (alone: larger than the limit) [5, 5, 990]
+    expect(groups.map((g) => g.chunks.map((c) => c.length))).toEqual([[3, 700], [700], [2000], [5, 5, 990]]);
+    expect(groups.flatMap((g) => g.chunks)).toEqual(parts);
+    for (const g of groups) {
+      expect(g.length).toBe(g.chunks.reduce((a, c) => a + c.length, 0));
+      if (g.chunks.length > 1) expect(g.length).toBeLessThanOrEqual(1000);
+    }
+    expect(writeGroups([])).toEqual([]);
+  });
+
+  it('writes a record larger than one write (several MiB) byte for byte', async () => {
+    const dir = await tmp();
+    const r = syntheticRecord({ seed: 3, split: 'train', index: 0, batch: 12, hw: [256, 256] });
+    const flat = r.images as Uint8Array;
+    const per = flat.length / 12; // 196,608 bytes a slice, as the pipeline hands them: one part per slice
+    const w = await openShardWriter({ dir, split: 'train', shardBytes: 64 << 20 });
+    await w.append({ ...r, images: Array.from({ length: 12 }, (_, b) => flat.subarray(b * per, (b + 1) * per)) });
+    const [info] = await w.close();
+    const bytes = await readFile(join(dir, info.file));
+    expect(bytes.length).toBeGreaterThan(2 << 20); // several writes of ≤ 1 MiB
+    const { payload, next } = decodeFrameAt(bytes, 0);
+    expect(next).toBe(bytes.length);
+    expect(Buffer.from(decodePayload(payload).images).equals(Buffer.from(flat))).toBe(true);
+  });
+
   it('is deterministic: same records → byte-identical folder', async () => {
     const [a, b] = [await tmp(), await tmp()];
     await writeSyntheticDataset(a, OPTS);

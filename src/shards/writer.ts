@@ -44,6 +44,32 @@ export interface ShardWriter {
   close(): Promise<ShardInfo[]>;
 }
 
+/**
+ * Largest single write. A record of 32 slices is ~25 MB; handing it to one writev made the
+ * kernel (ext4 with large folios, Linux 6.x) allocate the page cache in large folios, and on
+ * this project's VMs (free-page reporting: memory that was free for a while must be faulted
+ * back in by the host) that cost ~2 ms of system time per 0.79 MB slice. Writes of ≤ 1 MiB cost
+ * ~0.6 ms per slice on the same run (1,008 CT slices: 2.2 s → 0.66 s system time; 256 KiB gave
+ * 0.83 s). The bytes on disk are the same either way.
+ */
+export const MAX_WRITE_BYTES = 1 << 20;
+
+/** Splits a frame's parts into consecutive groups of ≤ MAX_WRITE_BYTES (a larger part is a group of its own). */
+export function writeGroups(chunks: Uint8Array[], limit = MAX_WRITE_BYTES): { chunks: Uint8Array[]; length: number }[] {
+  const groups: { chunks: Uint8Array[]; length: number }[] = [];
+  let cur: { chunks: Uint8Array[]; length: number } = { chunks: [], length: 0 };
+  for (const c of chunks) {
+    if (cur.chunks.length && cur.length + c.length > limit) {
+      groups.push(cur);
+      cur = { chunks: [], length: 0 };
+    }
+    cur.chunks.push(c);
+    cur.length += c.length;
+  }
+  if (cur.chunks.length) groups.push(cur);
+  return groups;
+}
+
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
@@ -188,11 +214,13 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
         hash = createHash('sha256');
         firstRecord = nextIndex;
       }
-      const { bytesWritten } = await fh.writev(frame.chunks);
-      if (bytesWritten !== frame.length) {
-        // Short write (rare on regular files): write the remainder explicitly.
-        const rest = Buffer.concat(frame.chunks).subarray(bytesWritten);
-        for (let off = 0; off < rest.length; ) off += (await fh.write(rest, off)).bytesWritten;
+      for (const group of writeGroups(frame.chunks)) {
+        const { bytesWritten } = await fh.writev(group.chunks);
+        if (bytesWritten !== group.length) {
+          // Short write (rare on regular files): write the remainder explicitly.
+          const rest = Buffer.concat(group.chunks).subarray(bytesWritten);
+          for (let off = 0; off < rest.length; ) off += (await fh.write(rest, off)).bytesWritten;
+        }
       }
       for (const c of frame.chunks) hash!.update(c);
       const positives = record.labels.filter((l) => l === 1).length;
