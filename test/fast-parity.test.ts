@@ -109,6 +109,26 @@ describe('fast processor: byte parity with InProcessProcessor on generated phant
     await expect(fast.process(refs)).rejects.toThrow(/closed/);
   });
 
+  it('released output buffers are reused by the workers and later batches keep the reference bytes', async () => {
+    const opts: ProcessorOptions = { plan: compileWindow({ strategy: 'sigmoid-ensemble' }), size: [40, 40], dtype: 'uint8', padding: 'air' };
+    const fast = (await createFastProcessor(opts, { workers: 2 }, { chunk: 2 })) as FastProcessor;
+    const want = await new InProcessProcessor(opts).process(refs);
+    let detached = 0;
+    for (let round = 0; round < 6; round++) {
+      // Rotate the batch so each buffer comes back holding a different slice's bytes.
+      const k = round % refs.length;
+      const batch = [...refs.slice(k), ...refs.slice(0, k)];
+      const got = await fast.process(batch);
+      sameResults([...want.slice(k), ...want.slice(0, k)], got, `round ${round}`);
+      const bytes = got.filter((r) => r.ok).map((r) => (r as { bytes: Uint8Array }).bytes);
+      fast.release(bytes);
+      // Transferred back to a worker: the views here are detached.
+      detached += bytes.filter((b) => b.byteLength === 0).length;
+    }
+    expect(detached).toBeGreaterThan(0);
+    await fast.close();
+  });
+
   it('the worker script is the build\'s; without a build the error says what to run', () => {
     expect(workerScript()).toMatch(/dist\/fast\/worker\.js$/);
     const elsewhere = pathToFileURL(join(dir, 'src', 'fast', 'worker-url.ts')).href;

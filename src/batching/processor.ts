@@ -8,32 +8,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import type { DicomImage, OutputDType, Quarantine, SliceRef } from '../types.js';
+import type { DicomImage, SliceRef } from '../types.js';
 import { decodeDicom, huFrame } from '../dicom/index.js';
-import { applyWindow, windowProblem, type SliceWindowMeta, type WindowPlan } from '../windowing/index.js';
+import { applyWindow, windowProblem } from '../windowing/index.js';
 import { tensorBytes } from './quantize.js';
+import { fail, windowMeta, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceResult } from './slice.js';
 
-export interface SliceOk { ok: true; ref: SliceRef; bytes: Uint8Array }
-export interface SliceFail { ok: false; ref: SliceRef; quarantine: Quarantine }
-export type SliceResult = SliceOk | SliceFail;
+export { fail, windowMeta, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceOk, type SliceResult } from './slice.js';
 
-export interface ProcessorOptions {
-  plan: WindowPlan;
-  /** Output [height, width]. */
-  size: [number, number];
-  dtype: OutputDType;
-  padding: 'air' | 'keep';
-}
-
-export interface BatchProcessor {
-  /** Results in the order of `refs`. */
-  process(refs: SliceRef[]): Promise<SliceResult[]>;
-  close(): Promise<void>;
-}
-
-export function fail(ref: SliceRef, stage: Quarantine['stage'], reason: string): SliceFail {
-  return { ok: false, ref, quarantine: { stage, reason, row: ref.row, path: ref.path, sop: ref.sop, study: ref.study } };
-}
 
 /** Reads a slice's file; a missing or unreadable file is a quarantine, not a crash. */
 export async function readSlice(ref: SliceRef): Promise<Uint8Array | SliceFail> {
@@ -45,11 +27,6 @@ export async function readSlice(ref: SliceRef): Promise<Uint8Array | SliceFail> 
   }
 }
 
-export function windowMeta(img: DicomImage): SliceWindowMeta {
-  return { windowCenter: img.windowCenter, windowWidth: img.windowWidth, slope: img.slope, intercept: img.intercept };
-}
-
-export interface DecodedSlice { ref: SliceRef; rows: number; cols: number; hu: Float32Array; meta: SliceWindowMeta }
 
 /** Decode and check one slice: HU + window metadata, or the reason it cannot be used. */
 export async function decodeSlice(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOptions): Promise<DecodedSlice | SliceFail> {

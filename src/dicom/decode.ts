@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import type { DicomImage } from '../types.js';
 import { TAGS, readGeometry, readIdentity, readImageAttributes, str } from './attributes.js';
-import { codecsReady, decoderFor, initCodecs } from './codecs/index.js';
+import { decoderFor, initCodecs } from './codecs/index.js';
 import type { FrameInfo, Samples } from './codecs/types.js';
 import { DicomDecodeError, asDecodeError } from './errors.js';
 import { encapsulatedFrames } from './fragments.js';
@@ -52,7 +52,6 @@ export function decodeDicomSync(bytes: Uint8Array, opts: DecodeOptions = {}): Di
 }
 
 function decodeInner(bytes: Uint8Array, opts: DecodeOptions): DicomImage {
-  if (!codecsReady()) throw new DicomDecodeError('codecs not initialised: await initCodecs() before decodeDicomSync', { kind: 'internal' });
   const { dataSet: d, syntaxUid, byteArray, headless } = parseDicomBytes(bytes);
   const ts = transferSyntax(syntaxUid);
   if (!ts) throw new DicomDecodeError(`unsupported transfer syntax ${syntaxLabel(syntaxUid)}`, { kind: 'unsupported-syntax' });
@@ -82,6 +81,9 @@ function decodeInner(bytes: Uint8Array, opts: DecodeOptions): DicomImage {
     littleEndian: ts.littleEndian,
   };
   const decoder = decoderFor(ts.codec);
+  if (!decoder.ready()) {
+    throw new DicomDecodeError(`codec ${ts.codec} not initialised: await initCodecs() before decodeDicomSync`, { kind: 'codec-not-ready' });
+  }
   const frameIdx = want !== undefined ? [want] : Array.from({ length: a.frames }, (_, i) => i);
   let frameBytes: (i: number) => Uint8Array;
   const pixStart = pix.dataOffset;

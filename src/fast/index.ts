@@ -10,6 +10,7 @@ export { createFastProcessor, FastProcessor, workerCount, type FastConfig, type 
 export { WorkerPool } from './pool.js';
 export { processChunk } from './slices.js';
 export { storedIndex, pixelSlots, type StoredIndex } from './stored-index.js';
-export { windowLut, tableFnFor, encodeUint8, type LutSlice } from './window-lut.js';
-export { compilePlanJs, verifyPlanJs, type TableFn } from './plan-js.js';
+export { windowLut, encodeUint8, presetTableFn, type LutSlice } from './window-lut.js';
+export { compilePlanJs, type TableFn } from './plan-js.js';
+export { tableFnFor, verifyPlanJs } from './plan-verify.js';
 export { workerScript, WorkerScriptMissingError } from './worker-url.js';

@@ -6,6 +6,7 @@
  * channel maps; see src/windowing/ops/). tfjs-cpu's broadcasting kernels cost ~100 ns per
  * element; this costs a few.
  * Written by hand because it must track the reference's exact arithmetic; `verifyPlanJs`
+ * (plan-verify.ts)
  * checks it bit for bit against the reference before it is used, and the caller falls back
  * to tfjs for any plan it cannot express or that does not match.
  *
@@ -13,16 +14,7 @@
  *   const evalTable = compilePlanJs(plan);          // undefined: unknown term/map kind
  *   const table = evalTable!(hu, meta);             // Float32Array [U × C], channel-minor
  */
-import * as tf from '@tensorflow/tfjs-core';
-import {
-  applyWindowReference,
-  metadataWindow,
-  windowBounds,
-  type ChannelMap,
-  type SliceWindowMeta,
-  type WindowPlan,
-  type WindowTerm,
-} from '../windowing/index.js';
+import { metadataWindow, windowBounds, type ChannelMap, type SliceWindowMeta, type WindowPlan, type WindowTerm } from '../windowing/plan.js';
 
 const f = Math.fround;
 export type TableFn = (hu: Float32Array, meta: SliceWindowMeta) => Float32Array;
@@ -148,32 +140,4 @@ export function compilePlanJs(plan: WindowPlan): TableFn | undefined {
     }
     return table;
   };
-}
-
-/**
- * Checks `fn` against applyWindowReference bit for bit on probe slices (dense and sparse HU
- * sets from −3000 to 4000, the given metas); false on any difference.
- */
-export function verifyPlanJs(plan: WindowPlan, fn: TableFn, metas: SliceWindowMeta[]): boolean {
-  const probes: Float32Array[] = [];
-  const dense = new Float32Array(7001).map((_, i) => i - 3000);
-  probes.push(dense, dense.subarray(1900, 2300), dense.subarray(2950, 3100), new Float32Array([5]));
-  // Sparse, non-integer (slope ≠ 1) sets.
-  let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  for (let k = 0; k < 4; k++) probes.push(new Float32Array(300).map(() => f(rnd() * 3000 - 1200 + rnd() * 0.37)));
-  for (const meta of metas) {
-    for (const hu of probes) {
-      let want: Float32Array;
-      try {
-        want = tf.tidy(() => applyWindowReference(plan, tf.tensor3d(hu, [1, 1, hu.length]), [meta]).dataSync() as Float32Array);
-      } catch {
-        continue; // e.g. no metadata window for this meta: the slice is quarantined before windowing
-      }
-      const got = fn(hu, meta);
-      if (got.length !== want.length) return false;
-      for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) return false;
-    }
-  }
-  return true;
 }

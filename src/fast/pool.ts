@@ -13,7 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ProcessorOptions, SliceResult } from '../batching/processor.js';
 import type { SliceRef } from '../types.js';
-import type { ChunkReply, ChunkRequest } from './worker.js';
+import type { ChunkReply, ChunkRequest, RecycleMessage } from './worker.js';
 import { workerScript } from './worker-url.js';
 
 interface Job { req: ChunkRequest; resolve: (r: SliceResult[]) => void; reject: (e: Error) => void }
@@ -23,6 +23,7 @@ export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 0;
+  private nextRecycle = 0;
   private broken?: Error;
   private closed = false;
 
@@ -48,6 +49,16 @@ export class WorkerPool {
       this.queue.push({ req: { id: this.nextId++, refs }, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Hands output buffers back to the workers for reuse (transferred: they are detached here).
+   * Only buffers nothing else refers to may be passed.
+   */
+  recycle(buffers: ArrayBuffer[]): void {
+    if (this.closed || this.broken || !buffers.length) return;
+    const slot = this.slots[this.nextRecycle++ % this.slots.length];
+    slot.worker.postMessage({ recycle: buffers } satisfies RecycleMessage, buffers);
   }
 
   private pump(): void {

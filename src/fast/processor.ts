@@ -17,12 +17,11 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { InProcessProcessor, type BatchProcessor, type ProcessorOptions, type SliceResult } from '../batching/processor.js';
-import { initCodecs } from '../dicom/index.js';
 import type { SliceRef } from '../types.js';
 import { WorkerPool } from './pool.js';
 import { processChunk } from './slices.js';
 import { workerScript } from './worker-url.js';
-import { tableFnFor } from './window-lut.js';
+import { tableFnFor } from './plan-verify.js';
 
 export interface FastConfig {
   /** 'auto' = one per core, 0 = in-process. */
@@ -47,7 +46,7 @@ export class FastProcessor implements BatchProcessor {
 
   static async create(opts: ProcessorOptions, workers: number, chunk?: number): Promise<FastProcessor> {
     if (workers === 0) {
-      await initCodecs();
+      tableFnFor(opts.plan);
       return new FastProcessor(opts, undefined, chunk);
     }
     // Verify the plan's JavaScript table function once, here (cpu backend), for every worker.
@@ -65,6 +64,13 @@ export class FastProcessor implements BatchProcessor {
     const parts: Promise<SliceResult[]>[] = [];
     for (let i = 0; i < refs.length; i += k) parts.push(this.pool.run(refs.slice(i, i + k)));
     return (await Promise.all(parts)).flat();
+  }
+
+  /** Output bytes the caller is done with go back to the workers (whole buffers only). */
+  release(bytes: Uint8Array[]): void {
+    if (!this.pool) return;
+    const whole = bytes.filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.byteLength > 0).map((b) => b.buffer as ArrayBuffer);
+    this.pool.recycle([...new Set(whole)]);
   }
 
   async close(): Promise<void> {

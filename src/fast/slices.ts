@@ -5,23 +5,52 @@
  * cannot express (float pixel data, stored range > 2^20) take the reference path
  * (`windowGroup`), so every input is handled.
  *
+ * Light on purpose (no tfjs, no codec WASM until a slice needs it): a worker thread that only
+ * meets uncompressed CT starts in ~0.1 s.
+ *
  * @example
- *   await initCodecs();
  *   const results = await processChunk(refs, opts); // SliceResult[] in the order of refs
  */
 import type { DicomImage, SliceRef } from '../types.js';
-import { decodeDicomSync, huFrame } from '../dicom/index.js';
-import { readFileSync } from 'node:fs';
-import { fail, windowGroup, windowMeta, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/processor.js';
-import { windowProblem } from '../windowing/index.js';
+import { decodeDicomSync, initCodecs } from '../dicom/decode.js';
+import { DicomDecodeError } from '../dicom/errors.js';
+import { huFrame } from '../dicom/hu.js';
+import { closeSync, fstatSync, openSync, readFileSync, readSync as fsReadSync } from 'node:fs';
+import type { BufferPool } from './buffer-pool.js';
+import { fail, windowMeta, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/slice.js';
+import { windowProblem } from '../windowing/problem.js';
 import { storedIndex } from './stored-index.js';
 import { windowLut, type LutSlice } from './window-lut.js';
 
-/** readSlice's reads and reasons, synchronous and without its copy (a worker does one thing at a time). */
-function readSync(ref: SliceRef): Uint8Array | SliceResult {
+/** Buffers a worker reuses: slice outputs (handed back by the pipeline) and file reads. */
+export interface ChunkBuffers {
+  out: BufferPool;
+  read: BufferPool;
+}
+
+/** Read buffers come in 64 KiB size classes, so files of a series share them. */
+const readClass = (n: number) => Math.max(65536, Math.ceil(n / 65536) * 65536);
+
+/**
+ * readSlice's reads and reasons, synchronous and without its copy (a worker does one thing at a
+ * time); into a pooled buffer when `pool` is given (the caller gives it back).
+ */
+function readSync(ref: SliceRef, pool?: BufferPool): Uint8Array | SliceResult {
   try {
-    const b = readFileSync(ref.path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    if (!pool) {
+      const b = readFileSync(ref.path);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const fd = openSync(ref.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buf = new Uint8Array(pool.take(readClass(size)), 0, size);
+      let off = 0;
+      for (let n = 1; off < size && n > 0; off += n) n = fsReadSync(fd, buf, off, size - off, off);
+      return off === size ? buf : buf.subarray(0, off);
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(ref, 'read', code === 'ENOENT' ? `file not found: ${ref.path}` : `cannot read ${ref.path}: ${code ?? (e as Error).message}`);
@@ -29,10 +58,17 @@ function readSync(ref: SliceRef): Uint8Array | SliceResult {
 }
 
 /** Decode + checks, with InProcessProcessor's exact quarantine reasons. */
-function decodeChecked(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOptions): DicomImage | SliceResult {
+async function decodeChecked(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOptions): Promise<DicomImage | SliceResult> {
   let img: DicomImage;
   try {
-    img = decodeDicomSync(bytes);
+    try {
+      img = decodeDicomSync(bytes);
+    } catch (e) {
+      // The first compressed slice this thread meets loads the codecs (WASM), once.
+      if (!(e instanceof DicomDecodeError && e.kind === 'codec-not-ready')) throw e;
+      await initCodecs();
+      img = decodeDicomSync(bytes);
+    }
   } catch (e) {
     return fail(ref, 'decode', `${ref.path}: ${(e as { reason?: string }).reason ?? (e as Error).message}`);
   }
@@ -42,19 +78,23 @@ function decodeChecked(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOptions)
   return img;
 }
 
-/** Processes `refs` on the calling thread. Needs `initCodecs()` to have resolved. */
-export async function processChunk(refs: SliceRef[], opts: ProcessorOptions): Promise<SliceResult[]> {
+/**
+ * Processes `refs` on the calling thread. With `buffers`, outputs and file reads use pooled
+ * buffers (the file buffers go back to the pool when the chunk is done).
+ */
+export async function processChunk(refs: SliceRef[], opts: ProcessorOptions, buffers?: ChunkBuffers): Promise<SliceResult[]> {
   const results: SliceResult[] = new Array(refs.length);
   const lut: (LutSlice & { i: number })[] = [];
   const slow: (DecodedSlice & { i: number })[] = [];
-  const files = refs.map(readSync);
+  const files = refs.map((r) => readSync(r, buffers?.read));
+  const reads = buffers ? files.filter((f): f is Uint8Array => f instanceof Uint8Array) : [];
   for (let i = 0; i < refs.length; i++) {
     const f = files[i];
     if (!(f instanceof Uint8Array)) {
       results[i] = f;
       continue;
     }
-    const img = decodeChecked(refs[i], f, opts);
+    const img = await decodeChecked(refs[i], f, opts);
     if ('ok' in img) {
       results[i] = img;
       continue;
@@ -65,7 +105,7 @@ export async function processChunk(refs: SliceRef[], opts: ProcessorOptions): Pr
     if (ix) lut.push({ ix, meta, rows: img.rows, cols: img.cols, i });
     else slow.push({ ref: refs[i], rows: img.rows, cols: img.cols, hu: huFrame(img, 0, { padding: opts.padding }), meta, i });
   }
-  const bytes = await windowLut(opts.plan, lut, opts);
+  const bytes = await windowLut(opts.plan, lut, { ...opts, alloc: buffers && ((n) => new Uint8Array(buffers.out.take(n))) });
   lut.forEach((s, j) => (results[s.i] = { ok: true, ref: refs[s.i], bytes: bytes[j] }));
   // The reference path, grouped by size like InProcessProcessor.
   const groups = new Map<string, typeof slow>();
@@ -73,9 +113,12 @@ export async function processChunk(refs: SliceRef[], opts: ProcessorOptions): Pr
     const k = `${d.rows}x${d.cols}`;
     (groups.get(k) ?? groups.set(k, []).get(k)!).push(d);
   }
+  const windowGroup = groups.size ? (await import('../batching/processor.js')).windowGroup : undefined;
   for (const group of groups.values()) {
-    const out = await windowGroup(group, opts);
+    const out = await windowGroup!(group, opts);
     group.forEach((d, j) => (results[d.i] = { ok: true, ref: d.ref, bytes: out[j].slice() }));
   }
+  // Nothing refers to the file bytes any more (HU, tables and outputs are copies).
+  for (const f of reads) buffers!.read.give(f.buffer as ArrayBuffer);
   return results;
 }

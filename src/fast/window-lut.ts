@@ -13,12 +13,11 @@
  * @example
  *   const bytes = windowLut(plan, [{ ix, meta, rows: 512, cols: 512 }], { size: [512, 512], dtype: 'uint8' });
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { OutputDType } from '../types.js';
-import { applyWindowReference, type SliceWindowMeta, type WindowPlan } from '../windowing/index.js';
-import { BYTES_PER, tensorBytes } from '../batching/quantize.js';
+import type { WindowPlan, SliceWindowMeta } from '../windowing/plan.js';
 import type { StoredIndex } from './stored-index.js';
-import { compilePlanJs, verifyPlanJs, type TableFn } from './plan-js.js';
+import { compilePlanJs, type TableFn } from './plan-js.js';
+import { loadTf } from './tf-lazy.js';
 
 export interface LutSlice {
   ix: StoredIndex;
@@ -27,39 +26,43 @@ export interface LutSlice {
   cols: number;
 }
 
-const probeMetas: SliceWindowMeta[] = [
-  { windowCenter: [40], windowWidth: [400], slope: 1, intercept: -1024 },
-  { windowCenter: [-600.5], windowWidth: [1500.7], slope: -0.5, intercept: 0 },
-];
-const compiled = new Map<string, TableFn | null>();
+/** Bytes per element of each output dtype (quantize.ts's BYTES_PER, without its tfjs import). */
+const BYTES_PER: Record<OutputDType, number> = { uint8: 1, float16: 2, float32: 4 };
 
-/** The plan's verified JavaScript table function, or null (use tfjs); compiled once per plan. */
-export function tableFnFor(plan: WindowPlan): TableFn | null {
-  const key = JSON.stringify(plan);
-  let fn = compiled.get(key);
-  if (fn === undefined) {
-    const js = compilePlanJs(plan);
-    fn = js && verifyPlanJs(plan, js, probeMetas) ? js : null;
-    compiled.set(key, fn);
-  }
-  return fn;
+// Per plan: its verified JavaScript table function, or null (evaluate with tfjs).
+const registry = new Map<string, TableFn | null>();
+
+/** The recorded verification outcome for `plan`, or undefined when it was never verified. */
+export function registeredTableFn(plan: WindowPlan): TableFn | null | undefined {
+  return registry.get(JSON.stringify(plan));
+}
+
+export function registerTableFn(plan: WindowPlan, fn: TableFn | null): void {
+  registry.set(JSON.stringify(plan), fn);
 }
 
 /**
  * Records the outcome of a verification done elsewhere (the main thread verifies once; worker
- * threads take its word instead of re-running the probes).
+ * threads take its word instead of re-running the probes, and never load tfjs for it).
  */
 export function presetTableFn(plan: WindowPlan, usable: boolean): void {
-  compiled.set(JSON.stringify(plan), usable ? (compilePlanJs(plan) ?? null) : null);
+  registerTableFn(plan, usable ? (compilePlanJs(plan) ?? null) : null);
+}
+
+/** The plan's table function, verifying it (plan-verify.ts, loads tfjs) when nobody has. */
+async function tableFn(plan: WindowPlan): Promise<TableFn | null> {
+  const fn = registeredTableFn(plan);
+  if (fn !== undefined) return fn;
+  return (await import('./plan-verify.js')).tableFnFor(plan);
 }
 
 /**
  * Evaluates the plan on every slice's distinct values: one float32 array of all tables,
  * slice b's table at [offsets[b], offsets[b] + U_b·C).
  */
-function tables(plan: WindowPlan, slices: LutSlice[]): { all: Float32Array; offsets: number[] } {
+async function tables(plan: WindowPlan, slices: LutSlice[]): Promise<{ all: Float32Array; offsets: number[] }> {
   const C = plan.outputs.length;
-  const fn = tableFnFor(plan);
+  const fn = await tableFn(plan);
   if (fn) {
     const parts = slices.map((s) => fn(s.ix.hu, s.meta));
     const offsets: number[] = [];
@@ -73,6 +76,8 @@ function tables(plan: WindowPlan, slices: LutSlice[]): { all: Float32Array; offs
     return { all, offsets };
   }
   // tfjs: all slices in one call, [B, 1, U] padded with a value the slice already holds.
+  const tf = await loadTf();
+  const { applyWindowReference } = await import('../windowing/reference.js');
   const U = Math.max(1, ...slices.map((s) => s.ix.hu.length));
   const x = new Float32Array(slices.length * U);
   slices.forEach((s, b) => {
@@ -180,12 +185,12 @@ function view(bytes: Uint8Array, dtype: OutputDType): Uint8Array | Uint16Array |
 export async function windowLut(
   plan: WindowPlan,
   slices: LutSlice[],
-  opts: { size: [number, number]; dtype: OutputDType },
+  opts: { size: [number, number]; dtype: OutputDType; alloc?: (bytes: number) => Uint8Array },
 ): Promise<Uint8Array[]> {
   if (!slices.length) return [];
   const C = plan.outputs.length;
   const [h, w] = opts.size;
-  const { all, offsets } = tables(plan, slices);
+  const { all, offsets } = await tables(plan, slices);
   const tableOf = (b: number) => all.subarray(offsets[b], offsets[b] + slices[b].ix.hu.length * C);
   const bpe = BYTES_PER[opts.dtype];
   const out: Uint8Array[] = new Array(slices.length);
@@ -195,6 +200,8 @@ export async function windowLut(
     let enc: Uint8Array;
     if (opts.dtype === 'uint8') enc = encodeUint8(all);
     else {
+      const tf = await loadTf();
+      const { tensorBytes } = await import('../batching/quantize.js');
       const t = tf.tensor1d(all, 'float32');
       enc = await tensorBytes(t, opts.dtype);
       t.dispose();
@@ -202,7 +209,7 @@ export async function windowLut(
     slices.forEach((s, b) => {
       if (!direct[b]) return;
       const table = enc.subarray(offsets[b] * bpe, (offsets[b] + s.ix.hu.length * C) * bpe);
-      const bytes = new Uint8Array(h * w * C * bpe);
+      const bytes = opts.alloc ? opts.alloc(h * w * C * bpe) : new Uint8Array(h * w * C * bpe); // every byte is written below
       if (opts.dtype === 'uint8' && C === 3) gatherU8C3(bytes, table, s.ix);
       else if (opts.dtype === 'uint8') gather(bytes, table, s.ix, C);
       else if (opts.dtype === 'float16') gather(view(bytes, 'float16') as Uint16Array, view(table.slice(), 'float16') as Uint16Array, s.ix, C);
@@ -218,6 +225,8 @@ export async function windowLut(
       const k = `${s.rows}x${s.cols}`;
       (groups.get(k) ?? groups.set(k, []).get(k)!).push(b);
     });
+    const tf = await loadTf();
+    const { tensorBytes } = await import('../batching/quantize.js');
     for (const members of groups.values()) {
       const { rows, cols } = slices[members[0]];
       const plane = rows * cols * C;

@@ -1,10 +1,13 @@
 /**
  * Worker-thread entry of the fast processor (compiled to dist/fast/worker.js; pool.ts starts
- * it). Initialises tfjs's cpu backend and the codecs once, then answers chunk requests:
+ * it). It loads only the fast path; tfjs and the codecs' WASM are loaded on first need
+ * (tf-lazy.ts, slices.ts). It answers chunk requests:
  *
  *   in : { id, refs: SliceRef[] }
  *   out: { id, results: SliceResult[] }   (output buffers transferred, not copied)
  *   out: { id, error: string }            (an unexpected failure of the whole chunk)
+ *   in : { recycle: ArrayBuffer[] }       (output buffers whose record is written, transferred
+ *                                          back for reuse; no answer)
  *
  * `workerData` carries the ProcessorOptions (the WindowPlan is plain JSON) and whether the
  * main thread verified the plan's JavaScript table function (plan-js.ts).
@@ -13,32 +16,30 @@
  *   new Worker(new URL('./worker.js', import.meta.url), { workerData: { opts } });
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { initCodecs } from '../dicom/index.js';
-import type { ProcessorOptions, SliceResult } from '../batching/processor.js';
+import type { ProcessorOptions, SliceResult } from '../batching/slice.js';
 import type { SliceRef } from '../types.js';
-import { processChunk } from './slices.js';
+import { BufferPool } from './buffer-pool.js';
+import { processChunk, type ChunkBuffers } from './slices.js';
 import { presetTableFn } from './window-lut.js';
 
 export interface ChunkRequest { id: number; refs: SliceRef[] }
+export interface RecycleMessage { recycle: ArrayBuffer[] }
 export type ChunkReply = { id: number; results: SliceResult[] } | { id: number; error: string };
 
 const port = parentPort;
 if (!port) throw new Error('src/fast/worker.ts is a worker-thread entry; start it with new Worker(…)');
 const { opts, planJs } = workerData as { opts: ProcessorOptions; planJs: boolean };
 presetTableFn(opts.plan, planJs);
+// ~60 slices of 512×512×3 uint8 outputs and ~60 CT files: bounds what a worker keeps for reuse.
+const buffers: ChunkBuffers = { out: new BufferPool(48 << 20), read: new BufferPool(32 << 20) };
 
-const ready = (async () => {
-  tf.enableProdMode();
-  if (!(await tf.setBackend('cpu'))) throw new Error('worker: tfjs cpu backend failed to initialise');
-  await initCodecs();
-})();
-
-port.on('message', async (msg: ChunkRequest) => {
+port.on('message', async (msg: ChunkRequest | RecycleMessage) => {
+  if ('recycle' in msg) {
+    for (const b of msg.recycle) buffers.out.give(b);
+    return;
+  }
   try {
-    await ready;
-    const results = await processChunk(msg.refs, opts);
+    const results = await processChunk(msg.refs, opts, buffers);
     const transfer: ArrayBuffer[] = [];
     for (const r of results) {
       if (!r.ok) continue;

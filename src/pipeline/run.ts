@@ -255,6 +255,8 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     const record = assembleRecord(ok, { size: config.resize as [number, number], channels, dtype: config.output.dtype, strategy: plan.name, split: st.split, index });
     if (context) record.extra = context.recordExtra(ok);
     await st.writer.append(record, [...carried, ...notes]);
+    // Written and hashed: the slice buffers can be reused (no-op for processors without release).
+    processor.release?.(ok.map((s) => s.bytes));
     slicesWritten += ok.length;
     recordsWritten++;
     opts.onProgress?.({ slices: slicesWritten, records: recordsWritten, quarantined: quarantinedNow + csvQuarantine.length, fraction: csvSize ? progressState.bytes / csvSize : 1, elapsedMs: Date.now() - t0 });

@@ -8,8 +8,7 @@
  *   plan.channels; // ['lung', 'lung', 'lung']  (repeat defaults to true)
  */
 import { windowSchema, type WindowConfig, type WindowConfigInput } from './config.js';
-import type { ClipTerm, OutputChannel, ScalarPlan, SliceWindowMeta, WindowPlan, WindowTerm } from './plan.js';
-import { metadataWindow } from './plan.js';
+import type { OutputChannel, ScalarPlan, SliceWindowMeta, WindowPlan, WindowTerm } from './plan.js';
 import { strategyParts } from './strategies.js';
 
 /** Thrown for an invalid `window:` block; `issues` are `window.<path>: <message>` lines. */
@@ -84,22 +83,4 @@ export function compileWindow(cfg: WindowConfig | WindowConfigInput): WindowPlan
   return plan;
 }
 
-/**
- * Why a slice cannot be windowed with this plan (→ quarantine at stage 'window'), or undefined.
- * @example windowProblem(compileWindow({ strategy: 'metadata' }), { windowCenter: [], windowWidth: [], slope: 1, intercept: 0 })
- *   // 'metadata window: no WindowCenter/WindowWidth tags (0028,1050/1051) and no window.fallback configured'
- */
-export function windowProblem(plan: WindowPlan, meta: SliceWindowMeta): string | undefined {
-  if (!Number.isFinite(meta.slope) || meta.slope === 0) return `rescale slope ${meta.slope} is not usable (expected a finite non-zero number)`;
-  if (!Number.isFinite(meta.intercept)) return `rescale intercept ${meta.intercept} is not finite`;
-  if (!plan.needsMetadata) return undefined;
-  for (const s of plan.scalars) {
-    for (const t of s.terms) {
-      if (t.kind === 'clip' && t.source === 'metadata') {
-        const w = metadataWindow(t as ClipTerm, meta, plan.fallback);
-        if (typeof w === 'string') return w;
-      }
-    }
-  }
-  return undefined;
-}
+export { windowProblem } from './problem.js';

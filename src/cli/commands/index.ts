@@ -1,10 +1,20 @@
-// One module per sub-command; each exports register(program: Command).
-export * as run from './run.js';
-export * as inspect from './inspect.js';
-export * as verify from './verify.js';
-export * as merge from './merge.js';
-export * as window from './window.js';
-export * as preview from './preview.js';
-export * as decode from './decode.js';
-export * as probe from './probe.js';
-export * as ab from './ab.js';
+/**
+ * One module per sub-command; each exports register(program: Command). They are loaded on
+ * demand: `ctwindow run` loads the pipeline, not the A/B trainer or the preview renderer
+ * (loading every command cost ~0.4 s of each call's start-up).
+ */
+import type { Command } from 'commander';
+
+type CommandModule = { register(program: Command): void };
+
+export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  run: () => import('./run.js'),
+  inspect: () => import('./inspect.js'),
+  verify: () => import('./verify.js'),
+  merge: () => import('./merge.js'),
+  window: () => import('./window.js'),
+  preview: () => import('./preview.js'),
+  decode: () => import('./decode.js'),
+  probe: () => import('./probe.js'),
+  ab: () => import('./ab.js'),
+};

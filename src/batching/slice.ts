@@ -1,0 +1,43 @@
+/**
+ * The slice processor's contracts and the helpers every implementation shares, without tfjs:
+ * the fast path's worker threads load this, not processor.ts (tfjs alone costs each thread
+ * ~0.2 s of start-up).
+ *
+ * @example
+ *   return fail(ref, 'read', `file not found: ${ref.path}`);
+ */
+import type { DicomImage, OutputDType, Quarantine, SliceRef } from '../types.js';
+import type { SliceWindowMeta, WindowPlan } from '../windowing/plan.js';
+
+export interface SliceOk { ok: true; ref: SliceRef; bytes: Uint8Array }
+export interface SliceFail { ok: false; ref: SliceRef; quarantine: Quarantine }
+export type SliceResult = SliceOk | SliceFail;
+
+export interface ProcessorOptions {
+  plan: WindowPlan;
+  /** Output [height, width]. */
+  size: [number, number];
+  dtype: OutputDType;
+  padding: 'air' | 'keep';
+}
+
+export interface BatchProcessor {
+  /** Results in the order of `refs`. */
+  process(refs: SliceRef[]): Promise<SliceResult[]>;
+  /**
+   * Optional: the caller is done with these output bytes (their record is written) and keeps
+   * no reference to them; the processor may reuse their memory (the views become unusable).
+   */
+  release?(bytes: Uint8Array[]): void;
+  close(): Promise<void>;
+}
+
+export function fail(ref: SliceRef, stage: Quarantine['stage'], reason: string): SliceFail {
+  return { ok: false, ref, quarantine: { stage, reason, row: ref.row, path: ref.path, sop: ref.sop, study: ref.study } };
+}
+
+export function windowMeta(img: DicomImage): SliceWindowMeta {
+  return { windowCenter: img.windowCenter, windowWidth: img.windowWidth, slope: img.slope, intercept: img.intercept };
+}
+
+export interface DecodedSlice { ref: SliceRef; rows: number; cols: number; hu: Float32Array; meta: SliceWindowMeta }
