@@ -23,8 +23,9 @@ import { dirname } from 'node:path';
 import type { BackendInfo } from '../types.js';
 import { describeAdapter, initWebGpu, WebGpuUnavailableError } from './webgpu.js';
 
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+import { BACKENDS, type BackendName } from './names.js';
+
+export { BACKENDS, type BackendName } from './names.js';
 
 const require = createRequire(import.meta.url);
 

@@ -3,7 +3,7 @@
  * names its path. Paths in `source` and `output` are resolved relative to the YAML file.
  */
 import { z } from 'zod';
-import { BACKENDS } from '../backend/index.js';
+import { BACKENDS } from '../backend/names.js';
 import { windowSchema } from '../windowing/config.js';
 import { contextSchema } from '../context/config.js';
 
@@ -54,6 +54,11 @@ export const outputSchema = z.strictObject({
   dir: z.string().min(1),
   dtype: z.enum(['uint8', 'float16', 'float32']).default('uint8'),
   shardBytes: positiveInt.default(256 * 1024 * 1024),
+  /**
+   * How shards reach the disk: 'direct' (O_DIRECT, bypassing the page cache), 'buffered', or
+   * 'auto' (direct where the filesystem allows it). The bytes are the same (src/shards/shard-file.ts).
+   */
+  io: z.enum(['auto', 'direct', 'buffered']).default('auto'),
 });
 
 export const decodeSchema = z.strictObject({

@@ -13,7 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ProcessorOptions, SliceResult } from '../batching/processor.js';
 import type { SliceRef } from '../types.js';
-import type { ChunkReply, ChunkRequest, RecycleMessage } from './worker.js';
+import type { ChunkReply, ChunkRequest, PlanMessage, RecycleMessage } from './worker.js';
 import { workerScript } from './worker-url.js';
 
 interface Job { req: ChunkRequest; resolve: (r: SliceResult[]) => void; reject: (e: Error) => void }
@@ -27,7 +27,12 @@ export class WorkerPool {
   private broken?: Error;
   private closed = false;
 
-  constructor(readonly size: number, opts: ProcessorOptions, script = workerScript(), planJs = false) {
+  /**
+   * Starts `size` threads. `planJs`: the verdict on the plan's JavaScript table function, if
+   * known now; otherwise call setPlanJs before the first run (a worker that has none verifies
+   * the plan itself).
+   */
+  constructor(readonly size: number, opts: ProcessorOptions, script = workerScript(), planJs?: boolean) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     for (let i = 0; i < size; i++) {
       const worker = new Worker(script, { workerData: { opts, planJs } });
@@ -49,6 +54,11 @@ export class WorkerPool {
       this.queue.push({ req: { id: this.nextId++, refs }, resolve, reject });
       this.pump();
     });
+  }
+
+  /** Tells every worker the main thread's verdict on the plan's JavaScript table function. */
+  setPlanJs(usable: boolean): void {
+    for (const s of this.slots) s.worker.postMessage({ planJs: usable } satisfies PlanMessage);
   }
 
   /**

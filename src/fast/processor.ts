@@ -10,18 +10,19 @@
  * with a log line; an explicit `workers: N` then fails with the command to run.
  * On a non-cpu tfjs backend (webgpu, tensorflow, wasm) it returns InProcessProcessor, whose
  * bytes are that backend's, and says so through `log`.
+ * `startFastWorkers` starts the threads before the main thread has loaded tfjs (the pipeline
+ * calls it right after reading its config), so their start-up overlaps; the plan's verdict
+ * (plan-verify.ts) reaches them before their first chunk.
  *
  * @example
  *   const summary = await runPipeline('pipelines/demo.yaml', { processor: createFastProcessor });
  */
 import { availableParallelism } from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
-import { InProcessProcessor, type BatchProcessor, type ProcessorOptions, type SliceResult } from '../batching/processor.js';
+import type { BatchProcessor, ProcessorOptions, SliceResult } from '../batching/slice.js';
 import type { SliceRef } from '../types.js';
 import { WorkerPool } from './pool.js';
 import { processChunk } from './slices.js';
 import { workerScript } from './worker-url.js';
-import { tableFnFor } from './plan-verify.js';
 
 export interface FastConfig {
   /** 'auto' = one per core, 0 = in-process. */
@@ -32,6 +33,13 @@ export interface FastOptions {
   log?: (line: string) => void;
   /** Slices per worker message (default: batch split evenly, 4..16 per chunk). */
   chunk?: number;
+  /** Threads started earlier by startFastWorkers for the same options; taken over (or closed). */
+  workers?: WorkerPool;
+}
+
+/** The plan's verified table function (plan-verify.ts: loads tfjs, so only when needed). */
+async function verifyPlan(opts: ProcessorOptions): Promise<boolean> {
+  return (await import('./plan-verify.js')).tableFnFor(opts.plan) !== null;
 }
 
 /** Resolves `workers: auto | N` to a thread count. */
@@ -44,13 +52,13 @@ export function workerCount(w: FastConfig['workers']): number {
 export class FastProcessor implements BatchProcessor {
   private constructor(private readonly opts: ProcessorOptions, private readonly pool: WorkerPool | undefined, private readonly chunk?: number) {}
 
-  static async create(opts: ProcessorOptions, workers: number, chunk?: number): Promise<FastProcessor> {
-    if (workers === 0) {
-      tableFnFor(opts.plan);
-      return new FastProcessor(opts, undefined, chunk);
-    }
+  static async create(opts: ProcessorOptions, workers: number, chunk?: number, started?: WorkerPool): Promise<FastProcessor> {
     // Verify the plan's JavaScript table function once, here (cpu backend), for every worker.
-    return new FastProcessor(opts, new WorkerPool(workers, opts, workerScript(), tableFnFor(opts.plan) !== null), chunk);
+    const planJs = await verifyPlan(opts);
+    if (workers === 0) return new FastProcessor(opts, undefined, chunk);
+    const pool = started ?? new WorkerPool(workers, opts, workerScript());
+    pool.setPlanJs(planJs);
+    return new FastProcessor(opts, pool, chunk);
   }
 
   get threads(): number {
@@ -79,16 +87,37 @@ export class FastProcessor implements BatchProcessor {
 }
 
 /**
+ * Starts the worker threads of a later createFastProcessor(opts, config, { workers }) now, when
+ * the config asks for threads and the build has the worker script; otherwise undefined.
+ */
+export function startFastWorkers(opts: ProcessorOptions, config: FastConfig = {}): WorkerPool | undefined {
+  const n = workerCount(config.workers);
+  if (n === 0) return undefined;
+  try {
+    return new WorkerPool(n, opts, workerScript());
+  } catch {
+    return undefined; // createFastProcessor reports it
+  }
+}
+
+/**
  * The pipeline's `processor` hook: `runPipeline(path, { processor: createFastProcessor })`.
  * Reads `config.workers`.
  */
 export async function createFastProcessor(opts: ProcessorOptions, config: FastConfig = {}, fast: FastOptions = {}): Promise<BatchProcessor> {
+  const tf = await import('@tensorflow/tfjs-core');
   const backend = tf.getBackend();
   if (backend !== 'cpu') {
+    await fast.workers?.close();
     fast.log?.(`fast processor: tfjs backend is ${backend}, not cpu; windowing stays on ${backend} (in-process)`);
+    const { InProcessProcessor } = await import('../batching/processor.js');
     return new InProcessProcessor(opts);
   }
   const n = workerCount(config.workers);
+  if (fast.workers) {
+    if (fast.workers.size === n) return FastProcessor.create(opts, n, fast.chunk, fast.workers);
+    await fast.workers.close();
+  }
   if (n > 0 && config.workers !== undefined && config.workers !== 'auto') workerScript(); // explicit N: a missing build is an error
   if (n > 0) {
     try {

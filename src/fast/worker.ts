@@ -6,6 +6,8 @@
  *   in : { id, refs: SliceRef[] }
  *   out: { id, results: SliceResult[] }   (output buffers transferred, not copied)
  *   out: { id, error: string }            (an unexpected failure of the whole chunk)
+ *   in : { planJs: boolean }              (the main thread's verdict on the plan's JavaScript
+ *                                          table function; sent before the first chunk)
  *   in : { recycle: ArrayBuffer[] }       (output buffers whose record is written, transferred
  *                                          back for reuse; no answer)
  *
@@ -24,16 +26,21 @@ import { presetTableFn } from './window-lut.js';
 
 export interface ChunkRequest { id: number; refs: SliceRef[] }
 export interface RecycleMessage { recycle: ArrayBuffer[] }
+export interface PlanMessage { planJs: boolean }
 export type ChunkReply = { id: number; results: SliceResult[] } | { id: number; error: string };
 
 const port = parentPort;
 if (!port) throw new Error('src/fast/worker.ts is a worker-thread entry; start it with new Worker(…)');
-const { opts, planJs } = workerData as { opts: ProcessorOptions; planJs: boolean };
-presetTableFn(opts.plan, planJs);
+const { opts, planJs } = workerData as { opts: ProcessorOptions; planJs?: boolean };
+if (planJs !== undefined) presetTableFn(opts.plan, planJs);
 // ~60 slices of 512×512×3 uint8 outputs and ~60 CT files: bounds what a worker keeps for reuse.
 const buffers: ChunkBuffers = { out: new BufferPool(48 << 20), read: new BufferPool(32 << 20) };
 
-port.on('message', async (msg: ChunkRequest | RecycleMessage) => {
+port.on('message', async (msg: ChunkRequest | RecycleMessage | PlanMessage) => {
+  if ('planJs' in msg) {
+    presetTableFn(opts.plan, msg.planJs);
+    return;
+  }
   if ('recycle' in msg) {
     for (const b of msg.recycle) buffers.out.give(b);
     return;

@@ -18,13 +18,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
-import { initBackend } from '../backend/index.js';
 import { checkCsvHeader, readSource, type SourceOptions } from '../source/index.js';
 import { Balancer, type BalanceStats } from '../sampling/index.js';
-import { assembleRecord, InProcessProcessor, type BatchProcessor, type SliceOk, type SliceResult } from '../batching/index.js';
-import { compileWindow } from '../windowing/index.js';
-import { pipelineContext } from '../context/index.js';
-import { createFastProcessor } from '../fast/index.js';
+import { assembleRecord } from '../batching/record.js';
+import type { BatchProcessor, ProcessorOptions, SliceOk, SliceResult } from '../batching/slice.js';
+import { compileWindow } from '../windowing/compile.js';
+import { createFastProcessor, startFastWorkers } from '../fast/processor.js';
 import {
   describeExistingOutput,
   openShardWriter,
@@ -52,7 +51,7 @@ export interface RunOptions {
   /** One-line messages (backend choice, warnings). */
   log?: (line: string) => void;
   /** Replace the slice processor (worker pool, tests). */
-  processor?: (opts: ConstructorParameters<typeof InProcessProcessor>[0], config: LoadedConfig['config']) => Promise<BatchProcessor> | BatchProcessor;
+  processor?: (opts: ProcessorOptions, config: LoadedConfig['config']) => Promise<BatchProcessor> | BatchProcessor;
 }
 
 export interface Progress {
@@ -138,24 +137,40 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   };
   await checkCsvHeader(sourceOpts);
   // Slice context (`context:`): neighbours as channels; its own plan, layout, source order and processor.
-  const context = pipelineContext(config, log);
+  // Modules that load tfjs (context, backends) are imported when needed: the fast path's
+  // worker threads start first and boot while this thread loads tfjs.
+  const context = config.context ? (await import('../context/index.js')).pipelineContext(config, log) : undefined;
   const plan = context?.plan ?? compileWindow(config.window);
   const channels = context?.channels ?? plan.channels;
+  const procOpts: ProcessorOptions = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
+  // cpu, or auto without a GPU (the usual outcome), ends on the fast path: start its threads now.
+  const early = !opts.processor && (config.backend === 'cpu' || config.backend === 'auto') ? startFastWorkers(procOpts, config) : undefined;
   // One line says which backend and why (an auto fallback included); initBackend stays quiet here.
-  const backend = await initBackend(config.backend);
+  let backend: BackendInfo;
+  try {
+    backend = await (await import('../backend/index.js')).initBackend(config.backend);
+  } catch (e) {
+    await early?.close();
+    throw e;
+  }
   log(`backend: ${backend.name} (${backend.reason})${backend.adapter?.description ? ` adapter: ${backend.adapter.description}` : ''}`);
 
-  await mkdir(outDir, { recursive: true });
-  const procOpts = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
-  // Default: the fast CPU path (lookup tables on worker threads, same bytes); `workers: 0` keeps it in-process.
-  const inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log });
+  let inner: BatchProcessor;
+  try {
+    await mkdir(outDir, { recursive: true });
+    // Default: the fast CPU path (lookup tables on worker threads, same bytes); `workers: 0` keeps it in-process.
+    inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log, workers: early });
+  } catch (e) {
+    await early?.close(); // threads left running would keep the process alive
+    throw e;
+  }
   // Slice context wraps the single-slice processor: each slice windowed once, cached, stacked.
   const processor = context ? context.processor(procOpts, inner) : inner;
 
   const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
   const states = new Map<Split, SplitState>();
   for (const split of splits) {
-    const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume: !!opts.resume });
+    const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume: !!opts.resume, io: config.output.io });
     const balanced = config.balance.applyTo === 'all' || split === 'train';
     const replayFailures = new Map<string, Quarantine>();
     for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);

@@ -5,7 +5,7 @@
 export * from './format.js';
 export * from './manifest.js';
 export * from './shard-index.js';
-export { openShardWriter, describeExistingOutput, sha256File, writeGroups, MAX_WRITE_BYTES, type ShardWriter, type ShardWriterOptions } from './writer.js';
+export { openShardWriter, describeExistingOutput, sha256File, type ShardWriter, type ShardWriterOptions } from './writer.js';
 export { verifyDataset, formatProblem, type VerifyProblem } from './verify.js';
 export { inspectDataset, formatInspect, type DatasetInspect, type SplitInspect } from './inspect.js';
 export { loadDataset, readRecords, ShardFiles, type DecodedRecord, type LoadedSplit, type ReadOptions } from './reader.js';
@@ -13,3 +13,4 @@ export * from './partition.js';
 export { ShardDataset, type ShardDatasetOptions, type DatasetState, type Sample, type Batch, type SliceMeta, type BatchMeta } from './dataset.js';
 export { writeSyntheticDataset, syntheticRecord, type SyntheticDatasetOptions } from './synthetic.js';
 export { mergeDatasets, type MergeResult } from './merge.js';
+export { openShardFile, writeGroups, MAX_WRITE_BYTES, DIRECT_ALIGN, DIRECT_BLOCK, type ShardFile, type ShardIo, type OpenFile } from './shard-file.js';

@@ -16,13 +16,14 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchRecord, Quarantine, Split } from '../types.js';
 import { canonicalJson, tmpPathFor, writeFileAtomic } from './atomic.js';
 import { encodeFrameParts, encodePayloadParts, FORMAT_VERSION, indexNameFor, INDEX_EXT, MANIFEST, SHARD_EXT, shardName } from './format.js';
 import type { ShardInfo } from './manifest.js';
 import { infoOf, readShardIndex, type IndexEntry, type ShardIndex } from './shard-index.js';
+import { openShardFile, type ShardFile, type ShardIo } from './shard-file.js';
 
 export interface ShardWriterOptions {
   dir: string;
@@ -31,6 +32,8 @@ export interface ShardWriterOptions {
   shardBytes: number;
   /** Continue after the complete shards of a previous, interrupted run in `dir`. */
   resume?: boolean;
+  /** How bytes reach the disk (shard-file.ts); the bytes are the same. Default 'auto'. */
+  io?: ShardIo;
 }
 
 export interface ShardWriter {
@@ -42,32 +45,6 @@ export interface ShardWriter {
   append(record: BatchRecord, notes?: Quarantine[]): Promise<void>;
   /** Completes the open shard; returns all shards of this split, committed ones included. */
   close(): Promise<ShardInfo[]>;
-}
-
-/**
- * Largest single write. A record of 32 slices is ~25 MB; handing it to one writev made the
- * kernel (ext4 with large folios, Linux 6.x) allocate the page cache in large folios, and on
- * this project's VMs (free-page reporting: memory that was free for a while must be faulted
- * back in by the host) that cost ~2 ms of system time per 0.79 MB slice. Writes of ≤ 1 MiB cost
- * ~0.6 ms per slice on the same run (1,008 CT slices: 2.2 s → 0.66 s system time; 256 KiB gave
- * 0.83 s). The bytes on disk are the same either way.
- */
-export const MAX_WRITE_BYTES = 1 << 20;
-
-/** Splits a frame's parts into consecutive groups of ≤ MAX_WRITE_BYTES (a larger part is a group of its own). */
-export function writeGroups(chunks: Uint8Array[], limit = MAX_WRITE_BYTES): { chunks: Uint8Array[]; length: number }[] {
-  const groups: { chunks: Uint8Array[]; length: number }[] = [];
-  let cur: { chunks: Uint8Array[]; length: number } = { chunks: [], length: 0 };
-  for (const c of chunks) {
-    if (cur.chunks.length && cur.length + c.length > limit) {
-      groups.push(cur);
-      cur = { chunks: [], length: 0 };
-    }
-    cur.chunks.push(c);
-    cur.length += c.length;
-  }
-  if (cur.chunks.length) groups.push(cur);
-  return groups;
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -154,7 +131,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
   let nextIndex = committedRecords;
   let closed = false;
   // State of the open shard.
-  let fh: FileHandle | undefined;
+  let fh: ShardFile | undefined;
   let hash: Hash | undefined;
   let bytes = 0;
   let firstRecord = nextIndex;
@@ -164,9 +141,9 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
     if (!fh || !hash) return;
     const file = shardName(split, nextShard);
     const idxFile = indexNameFor(file);
-    await fh.sync();
-    await fh.close();
+    const written = await fh.finish();
     fh = undefined;
+    if (written !== bytes) throw new Error(`ShardWriter: ${file}: wrote ${written} bytes, expected ${bytes}`);
     const sum = (k: 'slices' | 'positives' | 'negatives') => entries.reduce((a, e) => a + e[k], 0);
     const idx: ShardIndex = {
       formatVersion: FORMAT_VERSION,
@@ -210,18 +187,11 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       }
       if (fh && bytes + frame.length > shardBytes) await finishShard();
       if (!fh) {
-        fh = await open(tmpPathFor(join(dir, shardName(split, nextShard))), 'w');
+        fh = await openShardFile(tmpPathFor(join(dir, shardName(split, nextShard))), opts.io ?? 'auto');
         hash = createHash('sha256');
         firstRecord = nextIndex;
       }
-      for (const group of writeGroups(frame.chunks)) {
-        const { bytesWritten } = await fh.writev(group.chunks);
-        if (bytesWritten !== group.length) {
-          // Short write (rare on regular files): write the remainder explicitly.
-          const rest = Buffer.concat(group.chunks).subarray(bytesWritten);
-          for (let off = 0; off < rest.length; ) off += (await fh.write(rest, off)).bytesWritten;
-        }
-      }
+      await fh.append(frame.chunks);
       for (const c of frame.chunks) hash!.update(c);
       const positives = record.labels.filter((l) => l === 1).length;
       const entry: IndexEntry = {
