@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { constants, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIRECT_BLOCK, openShardFile, openShardWriter, type OpenFile, type ShardIo } from '../src/shards/index.js';
@@ -20,11 +21,14 @@ function parts(seed: number): Uint8Array[] {
   return sizes.map((n) => Uint8Array.from({ length: n }, () => (rnd() * 256) | 0));
 }
 
-async function writeWith(path: string, io: ShardIo, chunks: Uint8Array[][]): Promise<{ direct: boolean; length: number }> {
+async function writeWith(path: string, io: ShardIo, chunks: Uint8Array[][]): Promise<{ direct: boolean; length: number; sha256: string }> {
   const f = await openShardFile(path, io);
   for (const c of chunks) await f.append(c);
   const direct = f.direct;
-  return { direct, length: await f.finish() };
+  const { length, sha256 } = await f.finish();
+  // The digest computed while writing is the file's own.
+  expect(sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+  return { direct, length, sha256 };
 }
 
 describe('shard files', () => {
@@ -71,7 +75,9 @@ describe('shard files', () => {
       const f = await openShardFile(path, 'auto', openFile);
       for (const c of records) await f.append(c);
       expect(f.direct, name).toBe(false);
-      expect(await f.finish()).toBe(expected.length);
+      const done = await f.finish();
+      expect(done.length).toBe(expected.length);
+      expect(done.sha256).toBe(createHash('sha256').update(expected).digest('hex'));
       expect(readFileSync(path).equals(expected), name).toBe(true);
       await expect(openShardFile(join(dir, `direct-${name}.bin`), 'direct', refuseOpen)).rejects.toThrow(/EINVAL/);
     }

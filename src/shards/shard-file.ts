@@ -5,7 +5,11 @@
  *   buffered  writev of the frame's parts, in writes of ≤ 1 MiB (see MAX_WRITE_BYTES)
  *   direct    O_DIRECT: parts are copied into a page-aligned staging area and written in
  *             aligned 8 MiB blocks straight to the device, bypassing the page cache; the last
- *             block is padded to 4 KiB and the file truncated to its exact size on finish
+ *             block is padded to 4 KiB and the file truncated to its exact size on finish.
+ *             Two blocks: one is written (libuv thread) and hashed (hasher.ts thread) while
+ *             the other fills, so neither costs the main thread.
+ *
+ * Both compute the file's sha256 as they go (`finish` returns it).
  *
  * Why direct: a run writes ~0.8 MB per 512² slice, terabytes for RSNA PE, that nobody reads
  * back soon. Through the page cache, every written page is first allocated and copied (and on
@@ -23,21 +27,24 @@
  * @example
  *   const f = await openShardFile('/out/.train-00000.ctws.tmp', 'auto');
  *   await f.append(frame.chunks);
- *   const bytes = await f.finish();   // flushed, fsynced, closed; f.direct says which way
+ *   const { length, sha256 } = await f.finish();   // flushed, fsynced, closed; f.direct says which way
  */
+import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { openHash, type StreamHash } from './hasher.js';
 
 export type ShardIo = 'auto' | 'direct' | 'buffered';
 
 export interface ShardFile {
-  /** Whether bytes go to disk with O_DIRECT. */
+  /** Whether bytes go to disk with O_DIRECT (false after a fallback). */
   readonly direct: boolean;
   /** Bytes appended so far. */
   readonly length: number;
+  /** Appends the parts in order; the caller may reuse them once this resolves. */
   append(chunks: Uint8Array[]): Promise<void>;
-  /** Writes what is staged, fsyncs and closes; returns the file's length. */
-  finish(): Promise<number>;
+  /** Writes what is staged, fsyncs and closes; the file's length and sha256 (hex). */
+  finish(): Promise<{ length: number; sha256: string }>;
   /** Closes without flushing (the caller discards the file). */
   abort(): Promise<void>;
 }
@@ -72,9 +79,10 @@ export function writeGroups(chunks: Uint8Array[], limit = MAX_WRITE_BYTES): { ch
   return groups;
 }
 
-async function writeAllAt(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+/** Writes all of `bytes` at `position`, in pieces of at most `piece` bytes. */
+async function writeAllAt(fh: FileHandle, bytes: Uint8Array, position: number, piece = bytes.length): Promise<void> {
   for (let off = 0; off < bytes.length; ) {
-    const { bytesWritten } = await fh.write(bytes, off, bytes.length - off, position + off);
+    const { bytesWritten } = await fh.write(bytes, off, Math.min(piece, bytes.length - off), position + off);
     if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten}`);
     off += bytesWritten;
   }
@@ -82,27 +90,26 @@ async function writeAllAt(fh: FileHandle, bytes: Uint8Array, position: number): 
 
 class BufferedShardFile implements ShardFile {
   readonly direct = false;
-  length: number;
-  constructor(private readonly fh: FileHandle, length = 0) {
-    this.length = length;
-  }
+  length = 0;
+  private readonly hash: Hash = createHash('sha256');
+  constructor(private readonly fh: FileHandle) {}
 
   async append(chunks: Uint8Array[]): Promise<void> {
     for (const group of writeGroups(chunks)) {
       const { bytesWritten } = await this.fh.writev(group.chunks, this.length);
       if (bytesWritten !== group.length) {
         // Short write (rare on regular files): write the remainder explicitly.
-        const rest = Buffer.concat(group.chunks).subarray(bytesWritten);
-        await writeAllAt(this.fh, rest, this.length + bytesWritten);
+        await writeAllAt(this.fh, Buffer.concat(group.chunks).subarray(bytesWritten), this.length + bytesWritten);
       }
       this.length += group.length;
     }
+    for (const c of chunks) this.hash.update(c);
   }
 
-  async finish(): Promise<number> {
+  async finish(): Promise<{ length: number; sha256: string }> {
     await this.fh.sync();
     await this.fh.close();
-    return this.length;
+    return { length: this.length, sha256: this.hash.digest('hex') };
   }
 
   async abort(): Promise<void> {
@@ -110,97 +117,121 @@ class BufferedShardFile implements ShardFile {
   }
 }
 
-// Staging areas are reused across shards (one per open shard file, usually one or two).
-const freeStaging: Uint8Array[] = [];
-
 /** The slice of the WebAssembly JS API used here (tsconfig's lib has no WebAssembly types). */
-const Wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+const Wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }).WebAssembly;
 
-function takeStaging(): Uint8Array {
-  const s = freeStaging.pop();
-  if (s) return s;
-  const pages = DIRECT_BLOCK / 65536; // WebAssembly pages are 64 KiB
-  return new Uint8Array(new Wasm.Memory({ initial: pages, maximum: pages }).buffer);
+// Staging areas (two blocks each) are reused across shards: one per open shard file, usually one or two.
+const freeStaging: SharedArrayBuffer[] = [];
+
+function takeStaging(): SharedArrayBuffer {
+  const pages = (2 * DIRECT_BLOCK) / 65536; // WebAssembly pages are 64 KiB
+  return freeStaging.pop() ?? new Wasm.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
 }
 
-class DirectShardFile implements ShardFile {
+/** Staged, double-buffered writes: O_DIRECT while the filesystem takes it, buffered after a refusal. */
+class StagedShardFile implements ShardFile {
   direct = true;
   length = 0;
-  /** Bytes of the file already on disk (a multiple of DIRECT_BLOCK while open). */
-  private flushed = 0;
+  /** File offset of the block being filled. */
+  private offset = 0;
   private fill = 0;
-  private staging: Uint8Array | undefined = takeStaging();
-  private fallback: BufferedShardFile | undefined;
+  private block = 0;
+  private sab: SharedArrayBuffer | undefined = takeStaging();
+  private readonly blocks: Uint8Array[];
+  /** Write + hash of each block in flight. */
+  private readonly inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
+  private readonly hash: StreamHash = openHash();
+  private fallback: Promise<void> | undefined;
+  private directFh: FileHandle | undefined;
 
-  constructor(private readonly fh: FileHandle, private readonly path: string, private readonly openFile: OpenFile) {}
+  constructor(private fh: FileHandle, private readonly path: string, private readonly openFile: OpenFile) {
+    this.blocks = [new Uint8Array(this.sab!, 0, DIRECT_BLOCK), new Uint8Array(this.sab!, DIRECT_BLOCK, DIRECT_BLOCK)];
+  }
 
   async append(chunks: Uint8Array[]): Promise<void> {
-    if (this.fallback) return this.appendFallback(chunks);
-    for (let i = 0; i < chunks.length; i++) {
-      const c = chunks[i];
+    for (const c of chunks) {
       for (let off = 0; off < c.length; ) {
         const n = Math.min(c.length - off, DIRECT_BLOCK - this.fill);
-        this.staging!.set(c.subarray(off, off + n), this.fill);
+        this.blocks[this.block].set(c.subarray(off, off + n), this.fill);
         this.fill += n;
         off += n;
         this.length += n;
-        if (this.fill < DIRECT_BLOCK) continue;
-        await this.flushBlock(DIRECT_BLOCK);
-        // The filesystem refused direct writes: the rest goes buffered.
-        if (this.fallback) return this.appendFallback([c.subarray(off), ...chunks.slice(i + 1)]);
+        if (this.fill === DIRECT_BLOCK) await this.submit(DIRECT_BLOCK);
       }
     }
   }
 
-  private async appendFallback(chunks: Uint8Array[]): Promise<void> {
-    await this.fallback!.append(chunks);
-    this.length = this.fallback!.length;
-  }
-
-  /** Writes staging[0, len) (len a multiple of DIRECT_ALIGN) at `flushed`. */
-  private async flushBlock(len: number): Promise<void> {
-    try {
-      await writeAllAt(this.fh, this.staging!.subarray(0, len), this.flushed);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-      // Accepted at open, refused at write (some FUSE/network filesystems): go buffered.
-      await this.fh.close();
-      const fh = await this.openFile(this.path, constants.O_WRONLY);
-      this.fallback = new BufferedShardFile(fh, this.flushed);
-      this.direct = false;
-      await this.fallback.append([this.staging!.subarray(0, this.fill)]);
-      this.releaseStaging();
-      return;
-    }
-    this.flushed += len;
+  /** Starts writing and hashing the current block (its first `fill` bytes, `len` with padding); switches blocks. */
+  private async submit(len: number): Promise<void> {
+    const k = this.block;
+    const at = this.offset;
+    const fill = this.fill;
+    const done = Promise.all([this.write(k, len, fill, at), this.hash.update(this.sab!, k * DIRECT_BLOCK, fill)]).then(() => undefined);
+    done.catch(() => {}); // awaited below or in finish; a failure surfaces there
+    this.inFlight[k] = done;
+    this.offset += fill;
     this.fill = 0;
+    this.block = k ^ 1;
+    // The other block is free to fill once its own write and hash are done.
+    await this.inFlight[this.block];
+    this.inFlight[this.block] = undefined;
   }
 
-  private releaseStaging(): void {
-    if (this.staging) freeStaging.push(this.staging);
-    this.staging = undefined;
-  }
-
-  async finish(): Promise<number> {
-    if (!this.fallback && this.fill > 0) {
-      // The tail: padded to the alignment, then cut back to the exact length.
-      const padded = Math.ceil(this.fill / DIRECT_ALIGN) * DIRECT_ALIGN;
-      this.staging!.fill(0, this.fill, padded);
-      const exact = this.length;
-      await this.flushBlock(padded);
-      if (!this.fallback) await this.fh.truncate(exact);
+  private async write(k: number, len: number, fill: number, at: number): Promise<void> {
+    if (this.direct) {
+      try {
+        return await writeAllAt(this.fh, this.blocks[k].subarray(0, len), at);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+        await this.toBuffered();
+      }
     }
-    if (this.fallback) return this.fallback.finish();
-    this.releaseStaging();
+    await this.fallback; // the other block may be switching handles
+    await writeAllAt(this.fh, this.blocks[k].subarray(0, fill), at, MAX_WRITE_BYTES);
+  }
+
+  /**
+   * Accepted at open, refused at write (some FUSE/network filesystems): buffered from here on.
+   * The direct handle stays open until finish (the other block may still be using it).
+   */
+  private toBuffered(): Promise<void> {
+    this.fallback ??= (async () => {
+      this.direct = false;
+      this.directFh = this.fh;
+      this.fh = await this.openFile(this.path, constants.O_WRONLY);
+    })();
+    return this.fallback;
+  }
+
+  async finish(): Promise<{ length: number; sha256: string }> {
+    const exact = this.length;
+    if (this.fill > 0) {
+      // The tail: padded to the alignment (direct), then cut back to the exact length.
+      const padded = Math.ceil(this.fill / DIRECT_ALIGN) * DIRECT_ALIGN;
+      this.blocks[this.block].fill(0, this.fill, padded);
+      await this.submit(padded);
+    }
+    await Promise.all(this.inFlight);
+    const sha256 = await this.hash.digest();
+    this.release();
+    await this.fh.truncate(exact);
     await this.fh.sync();
     await this.fh.close();
-    return this.length;
+    await this.directFh?.close();
+    return { length: exact, sha256 };
+  }
+
+  private release(): void {
+    if (this.sab) freeStaging.push(this.sab);
+    this.sab = undefined;
   }
 
   async abort(): Promise<void> {
-    this.releaseStaging();
-    if (this.fallback) return this.fallback.abort();
+    await Promise.allSettled(this.inFlight);
+    await this.hash.digest().catch(() => undefined); // ends the hash stream
+    this.release();
     await this.fh.close();
+    await this.directFh?.close();
   }
 }
 
@@ -209,13 +240,13 @@ export type OpenFile = (path: string, flags: number, mode?: number) => Promise<F
 
 /**
  * Creates (truncates) `path` for appending. `direct` fails where the filesystem refuses
- * O_DIRECT; `auto` then falls back to buffered.
+ * O_DIRECT at open; `auto` then falls back to buffered.
  */
 export async function openShardFile(path: string, io: ShardIo = 'auto', openFile: OpenFile = open): Promise<ShardFile> {
   if (io !== 'buffered' && constants.O_DIRECT !== undefined) {
     try {
       const fh = await openFile(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT, 0o644);
-      return new DirectShardFile(fh, path, openFile);
+      return new StagedShardFile(fh, path, openFile);
     } catch (e) {
       if (io === 'direct' || (e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
     }

@@ -14,7 +14,7 @@
  *   for await (const rec of records(w.committedRecords)) await w.append(rec, notesFor(rec));
  *   const shards = await w.close();
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -132,18 +132,17 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
   let closed = false;
   // State of the open shard.
   let fh: ShardFile | undefined;
-  let hash: Hash | undefined;
   let bytes = 0;
   let firstRecord = nextIndex;
   let entries: IndexEntry[] = [];
 
   async function finishShard(): Promise<void> {
-    if (!fh || !hash) return;
+    if (!fh) return;
     const file = shardName(split, nextShard);
     const idxFile = indexNameFor(file);
     const written = await fh.finish();
     fh = undefined;
-    if (written !== bytes) throw new Error(`ShardWriter: ${file}: wrote ${written} bytes, expected ${bytes}`);
+    if (written.length !== bytes) throw new Error(`ShardWriter: ${file}: wrote ${written.length} bytes, expected ${bytes}`);
     const sum = (k: 'slices' | 'positives' | 'negatives') => entries.reduce((a, e) => a + e[k], 0);
     const idx: ShardIndex = {
       formatVersion: FORMAT_VERSION,
@@ -156,7 +155,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       records: entries.length,
       slices: sum('slices'),
       bytes,
-      sha256: hash.digest('hex'),
+      sha256: written.sha256,
       positives: sum('positives'),
       negatives: sum('negatives'),
       entries,
@@ -166,7 +165,6 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
     await rename(tmpPathFor(join(dir, file)), join(dir, file));
     shards.push(infoOf(idx));
     nextShard++;
-    hash = undefined;
     bytes = 0;
     entries = [];
   }
@@ -188,11 +186,9 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       if (fh && bytes + frame.length > shardBytes) await finishShard();
       if (!fh) {
         fh = await openShardFile(tmpPathFor(join(dir, shardName(split, nextShard))), opts.io ?? 'auto');
-        hash = createHash('sha256');
         firstRecord = nextIndex;
       }
       await fh.append(frame.chunks);
-      for (const c of frame.chunks) hash!.update(c);
       const positives = record.labels.filter((l) => l === 1).length;
       const entry: IndexEntry = {
         offset: bytes,
