@@ -36,8 +36,10 @@ export interface StoredIndex {
 /** Widest stored range handled with a dense table (beyond it: the reference path). */
 const MAX_RANGE = 1 << 20;
 
-// Presence marks over the stored range, reused across slices on one thread (cleared as read).
+// Presence marks over the stored range, reused across slices on one thread (cleared as read),
+// and the scratch the marked keys are collected in.
 let marks = new Uint8Array(65536);
+let keyScratch = new Int32Array(65536);
 
 /** Two pixels per 32-bit load: for int16 v, v + 32768 = (v & 0xffff) ^ 0x8000 (order is irrelevant). */
 function markInt16(src: Int16Array, n: number, m: Uint8Array): void {
@@ -106,17 +108,32 @@ export function storedIndex(img: DicomImage, padding: PaddingMode): StoredIndex 
   const m = marks;
   if (src instanceof Int16Array) markInt16(src, n, m); // the CT case, kept monomorphic for the JIT
   else markAny(src, n, base, m);
+  // Collect the marked keys (ascending) and clear them, four marks per 32-bit word: the marks
+  // are sparse over the 65,536 possible values (a few thousand set), so most words are zero.
+  if (keyScratch.length < range) keyScratch = new Int32Array(range);
+  const found = keyScratch;
   let count = 0;
-  for (let k = 0; k < range; k++) count += m[k];
-  const keys = new Int32Array(count);
-  const hu = new Float32Array(count);
-  const f = huOf(img, padding);
-  for (let k = 0, j = 0; j < count; k++) {
+  const words = range >> 2;
+  const m32 = new Uint32Array(m.buffer, 0, words);
+  for (let q = 0; q < words; q++) {
+    const w = m32[q];
+    if (w === 0) continue;
+    m32[q] = 0;
+    const k = q << 2;
+    if (w & 0xff) found[count++] = k;
+    if (w & 0xff00) found[count++] = k + 1;
+    if (w & 0xff0000) found[count++] = k + 2;
+    if (w & 0xff000000) found[count++] = k + 3;
+  }
+  for (let k = words << 2; k < range; k++) {
     if (!m[k]) continue;
     m[k] = 0;
-    keys[j] = k;
-    hu[j++] = f(k + base);
+    found[count++] = k;
   }
+  const keys = found.slice(0, count);
+  const hu = new Float32Array(count);
+  const f = huOf(img, padding);
+  for (let j = 0; j < count; j++) hu[j] = f(keys[j] + base);
   return { hu, keys, base, range, src, n };
 }
 

@@ -95,16 +95,56 @@ async function tables(plan: WindowPlan, slices: LutSlice[]): Promise<{ all: Floa
 let packedScratch = new Uint32Array(65536);
 let slotScratch = new Uint32Array(65536);
 
+/** Int16 source read two pixels per 32-bit load (4-byte aligned src): v + 32768 = (v & 0xffff) ^ 0x8000. */
 function gatherPackedInt16(w: Uint32Array, packed: Uint32Array, src: Int16Array, n4: number): void {
-  for (let p = 0, o = 0; p < n4; p += 4, o += 3) {
-    const a = packed[src[p] + 32768];
-    const b = packed[src[p + 1] + 32768];
-    const c = packed[src[p + 2] + 32768];
-    const d = packed[src[p + 3] + 32768];
+  if (src.byteOffset % 4 !== 0) return gatherPackedInt16Odd(w, packed, src, n4);
+  const s32 = new Uint32Array(src.buffer, src.byteOffset, n4 >> 1);
+  for (let q = 0, o = 0; o < (n4 * 3) >> 2; q += 2, o += 3) {
+    const x = s32[q];
+    const y = s32[q + 1];
+    const a = packed[(x & 0xffff) ^ 0x8000];
+    const b = packed[(x >>> 16) ^ 0x8000];
+    const c = packed[(y & 0xffff) ^ 0x8000];
+    const d = packed[(y >>> 16) ^ 0x8000];
     w[o] = a | (b << 24);
     w[o + 1] = (b >>> 8) | (c << 16);
     w[o + 2] = (c >>> 16) | (d << 8);
   }
+}
+
+/**
+ * The same for a source at byteOffset ≡ 2 (mod 4) (most CT files: the pixel data starts at an odd
+ * 16-bit offset): pixel 0 alone, then 32-bit loads of (1, 2), (3, 4), …; each group of four takes
+ * the high half of the previous load as its first pixel.
+ */
+function gatherPackedInt16Odd(w: Uint32Array, packed: Uint32Array, src: Int16Array, n4: number): void {
+  if (n4 === 0) return;
+  const s32 = new Uint32Array(src.buffer, src.byteOffset + 2, (n4 - 2) >> 1);
+  let carry = packed[src[0] + 32768];
+  const last = ((n4 * 3) >> 2) - 3;
+  let q = 0;
+  let o = 0;
+  for (; o < last; q += 2, o += 3) {
+    const x = s32[q];
+    const y = s32[q + 1];
+    const a = carry;
+    const b = packed[(x & 0xffff) ^ 0x8000];
+    const c = packed[(x >>> 16) ^ 0x8000];
+    const d = packed[(y & 0xffff) ^ 0x8000];
+    carry = packed[(y >>> 16) ^ 0x8000];
+    w[o] = a | (b << 24);
+    w[o + 1] = (b >>> 8) | (c << 16);
+    w[o + 2] = (c >>> 16) | (d << 8);
+  }
+  // The last group: its fourth pixel is the final one read (no 32-bit load past the group).
+  const x = s32[q];
+  const a = carry;
+  const b = packed[(x & 0xffff) ^ 0x8000];
+  const c = packed[(x >>> 16) ^ 0x8000];
+  const d = packed[src[n4 - 1] + 32768];
+  w[o] = a | (b << 24);
+  w[o + 1] = (b >>> 8) | (c << 16);
+  w[o + 2] = (c >>> 16) | (d << 8);
 }
 
 function gatherPackedAny(w: Uint32Array, packed: Uint32Array, src: ArrayLike<number>, base: number, n4: number): void {
