@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIRECT_BLOCK, openShardFile, openShardWriter, type OpenFile, type ShardIo } from '../src/shards/index.js';
 import { syntheticRecord } from '../src/shards/synthetic.js';
+import { workerExecArgv } from '../src/worker-argv.js';
 
 /** Deterministic parts of awkward sizes: tiny frame headers, odd lengths, one larger than a block. */
 function parts(seed: number): Uint8Array[] {
@@ -107,5 +108,10 @@ describe('shard files', () => {
     }
     expect(Object.keys(out.auto)).toEqual(Object.keys(out.buffered));
     expect(out.auto).toEqual(out.buffered);
+  });
+
+  it('worker threads drop the parent options a file-started worker refuses (node --input-type=module -e …)', () => {
+    expect(workerExecArgv(['--input-type=module', '--enable-source-maps', '--max-old-space-size=512'])).toEqual(['--enable-source-maps', '--max-old-space-size=512']);
+    expect(workerExecArgv([])).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import type { ProcessorOptions, SliceResult } from '../batching/processor.js';
 import type { SliceRef } from '../types.js';
 import type { ChunkReply, ChunkRequest, PlanMessage, RecycleMessage } from './worker.js';
 import { workerScript } from './worker-url.js';
+import { workerExecArgv } from '../worker-argv.js';
 
 interface Job { req: ChunkRequest; resolve: (r: SliceResult[]) => void; reject: (e: Error) => void }
 interface Slot { worker: Worker; job?: Job }
@@ -35,7 +36,7 @@ export class WorkerPool {
   constructor(readonly size: number, opts: ProcessorOptions, script = workerScript(), planJs?: boolean) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(script, { workerData: { opts, planJs } });
+      const worker = new Worker(script, { workerData: { opts, planJs }, execArgv: workerExecArgv() });
       const slot: Slot = { worker };
       worker.on('message', (m: ChunkReply) => this.done(slot, m));
       worker.on('error', (e) => this.die(slot, e));

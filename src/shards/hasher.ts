@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HashReply, HashRequest } from './hash-worker.js';
+import { workerExecArgv } from '../worker-argv.js';
 
 export interface StreamHash {
   /** Hashes sab[off, off + len) next; resolves when those bytes may change again. */
@@ -39,7 +40,7 @@ class HasherThread {
   private failed?: Error;
 
   constructor(script: string) {
-    this.worker = new Worker(script);
+    this.worker = new Worker(script, { execArgv: workerExecArgv() });
     this.worker.unref();
     this.worker.on('message', (r: HashReply) => {
       const w = this.waiting.get(r.id);
