@@ -6,7 +6,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateDataset } from '../src/fixtures/index.js';
 import { Rng } from '../src/sampling/index.js';
@@ -85,6 +85,16 @@ describe('crash-safe resume', () => {
       expect(ctwindow(['verify', join(dir, out)]).status).toBe(0);
     }
     expect(killedMidway).toBeGreaterThan(0);
+  });
+
+  it('a resume that cannot go on (other shardBytes) names the reason and exits: no worker thread keeps it alive', async () => {
+    const yaml = await writePipeline(dir, { ...config('out/threads'), workers: 2 }, 'threads.yaml');
+    expect(ctwindow(['run', yaml, '-q']).status).toBe(0);
+    await rm(join(dir, 'out/threads', 'manifest.json')); // as if killed after its last shard
+    const res = ctwindow(['run', yaml, '-q', '--resume', '--set', 'output.shardBytes=50000'], { timeout: 60_000 });
+    expect(res.error, 'the process did not exit').toBeUndefined();
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/written with shardBytes=60000, this run uses 50000; resume with the same config/);
   });
 
   it('three partitions merged hold exactly the single run\'s slices', async () => {

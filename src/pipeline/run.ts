@@ -169,27 +169,32 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
 
   const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
   const states = new Map<Split, SplitState>();
-  for (const split of splits) {
-    const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume: !!opts.resume, io: config.output.io });
-    const balanced = config.balance.applyTo === 'all' || split === 'train';
-    const replayFailures = new Map<string, Quarantine>();
-    for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);
-    states.set(split, {
-      split,
-      writer,
-      index: 0,
-      started: 0,
-      replayFailures,
-      notes: [],
-      balancer: new Balancer({
-        mode: balanced ? config.balance.mode : 'none',
-        positiveFraction: config.balance.positiveFraction,
-        batchSize: config.batch.size,
-        buffer: Math.max(config.balance.buffer, config.batch.size),
-        seed: config.seed,
-        stream: split,
-      }),
-    });
+  try {
+    for (const split of splits) {
+      const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume: !!opts.resume, io: config.output.io });
+      const balanced = config.balance.applyTo === 'all' || split === 'train';
+      const replayFailures = new Map<string, Quarantine>();
+      for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);
+      states.set(split, {
+        split,
+        writer,
+        index: 0,
+        started: 0,
+        replayFailures,
+        notes: [],
+        balancer: new Balancer({
+          mode: balanced ? config.balance.mode : 'none',
+          positiveFraction: config.balance.positiveFraction,
+          batchSize: config.batch.size,
+          buffer: Math.max(config.balance.buffer, config.batch.size),
+          seed: config.seed,
+          stream: split,
+        }),
+      });
+    }
+  } catch (e) {
+    await processor.close(); // worker threads left running would keep the process alive
+    throw e;
   }
 
   const csvQuarantine: Quarantine[] = [];
