@@ -14,7 +14,7 @@
  * their decode failures from the notes stored with them; the result equals an uninterrupted
  * run's, byte for byte.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { loadConfig, type LoadedConfig } from '../config/index.js';
@@ -136,6 +136,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     partition: opts.partition,
   };
   await checkCsvHeader(sourceOpts);
+  const { size: csvSize } = await stat(config.source.csv); // for progress; before any thread starts
   // Slice context (`context:`): neighbours as channels; its own plan, layout, source order and processor.
   // Modules that load tfjs (context, backends) are imported when needed: the fast path's
   // worker threads start first and boot while this thread loads tfjs.
@@ -200,7 +201,6 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   const csvQuarantine: Quarantine[] = [];
   let slicesWritten = 0, recordsWritten = 0, resumedRecords = 0, quarantinedNow = 0;
   const progressState = { bytes: 0 };
-  const { size: csvSize } = await import('node:fs/promises').then((fs) => fs.stat(config.source.csv));
 
   // Batches flow through a short queue: batch k+1 is being decoded and windowed (worker
   // threads) while batch k is finished and written here. The sampler's operations keep one
