@@ -93,8 +93,8 @@ describe('crash-safe resume', () => {
     await rm(join(dir, 'out/threads', 'manifest.json')); // as if killed after its last shard
     const res = ctwindow(['run', yaml, '-q', '--resume', '--set', 'output.shardBytes=50000'], { timeout: 60_000 });
     expect(res.error, 'the process did not exit').toBeUndefined();
-    expect(res.status).not.toBe(0);
-    expect(res.stderr).toMatch(/written with shardBytes=60000, this run uses 50000; resume with the same config/);
+    expect(res.status).toBe(2); // a user error, reported as such
+    expect(res.stderr).toMatch(/ctwindow run: .*out\/threads: resume: train-00000\.idx\.json was written with shardBytes=60000, this run uses 50000; resume with the same config/);
   });
 
   it('three partitions merged hold exactly the single run\'s slices', async () => {

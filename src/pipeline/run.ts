@@ -27,6 +27,7 @@ import { createFastProcessor, startFastWorkers } from '../fast/processor.js';
 import {
   describeExistingOutput,
   openShardWriter,
+  OutputFolderError,
   readManifest,
   summarizeSplit,
   writeManifest,
@@ -195,7 +196,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     }
   } catch (e) {
     await processor.close(); // worker threads left running would keep the process alive
-    throw e;
+    throw e instanceof OutputFolderError ? new RunError(`${outDir}: ${e.message}`) : e;
   }
 
   const csvQuarantine: Quarantine[] = [];

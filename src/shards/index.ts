@@ -5,7 +5,7 @@
 export * from './format.js';
 export * from './manifest.js';
 export * from './shard-index.js';
-export { openShardWriter, describeExistingOutput, sha256File, type ShardWriter, type ShardWriterOptions } from './writer.js';
+export { openShardWriter, describeExistingOutput, sha256File, OutputFolderError, type ShardWriter, type ShardWriterOptions } from './writer.js';
 export { verifyDataset, formatProblem, type VerifyProblem } from './verify.js';
 export { inspectDataset, formatInspect, type DatasetInspect, type SplitInspect } from './inspect.js';
 export { loadDataset, readRecords, ShardFiles, type DecodedRecord, type LoadedSplit, type ReadOptions } from './reader.js';

@@ -47,6 +47,9 @@ export interface ShardWriter {
   close(): Promise<ShardInfo[]>;
 }
 
+/** The output folder cannot take this run (another run's shards, a different shardBytes): a user error, not a crash. */
+export class OutputFolderError extends Error {}
+
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
@@ -97,7 +100,7 @@ async function scanCommitted(dir: string, split: Split, shardBytes: number): Pro
       break;
     }
     if (idx.shardBytes !== shardBytes) {
-      throw new Error(`resume: ${idxFile} was written with shardBytes=${idx.shardBytes}, this run uses ${shardBytes}; resume with the same config`);
+      throw new OutputFolderError(`resume: ${idxFile} was written with shardBytes=${idx.shardBytes}, this run uses ${shardBytes}; resume with the same config`);
     }
     const st = await stat(join(dir, file));
     if (idx.split !== split || idx.firstRecord !== first || st.size !== idx.bytes) break;
@@ -118,7 +121,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
 
   const { committed, stale } = await scanCommitted(dir, split, shardBytes);
   if (!opts.resume && committed.length) {
-    throw new Error(`openShardWriter: ${dir} already holds ${committed.length} ${split} shard(s) from another run; pass resume to continue it or use an empty folder`);
+    throw new OutputFolderError(`openShardWriter: ${dir} already holds ${committed.length} ${split} shard(s) from another run; pass resume to continue it or use an empty folder`);
   }
   // Partial/temp shards of an interrupted run (and, without resume, stale files) are discarded.
   for (const n of stale) await rm(join(dir, n), { force: true });
