@@ -21,6 +21,7 @@ import { fail, windowMeta, type DecodedSlice, type ProcessorOptions, type SliceR
 import { windowProblem } from '../windowing/problem.js';
 import { storedIndex } from './stored-index.js';
 import { windowLut, type LutSlice } from './window-lut.js';
+import { loadTf } from './tf-lazy.js';
 
 /** Buffers a worker reuses: slice outputs (handed back by the pipeline) and file reads. */
 export interface ChunkBuffers {
@@ -113,7 +114,8 @@ export async function processChunk(refs: SliceRef[], opts: ProcessorOptions, buf
     const k = `${d.rows}x${d.cols}`;
     (groups.get(k) ?? groups.set(k, []).get(k)!).push(d);
   }
-  const windowGroup = groups.size ? (await import('../batching/processor.js')).windowGroup : undefined;
+  // tfjs (cpu backend) is loaded for these on first need: a worker thread starts without it.
+  const windowGroup = groups.size ? (await loadTf(), (await import('../batching/processor.js')).windowGroup) : undefined;
   for (const group of groups.values()) {
     const out = await windowGroup!(group, opts);
     group.forEach((d, j) => (results[d.i] = { ok: true, ref: d.ref, bytes: out[j].slice() }));
