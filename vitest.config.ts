@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export default defineConfig({
   test: {
@@ -7,5 +9,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     // tfjs backends and WASM codecs are process-global; forks keep tests isolated.
     pool: 'forks',
+    // Plan verdicts (src/fast/verdict-cache.ts) go to a scratch folder, not the user's ~/.cache.
+    env: { CTWINDOW_CACHE_DIR: join(tmpdir(), 'ctwindow-test-cache') },
   },
 });

@@ -23,6 +23,8 @@ import type { SliceRef } from '../types.js';
 import { WorkerPool } from './pool.js';
 import { processChunk } from './slices.js';
 import { workerScript } from './worker-url.js';
+import { presetTableFn } from './window-lut.js';
+import { readVerdict, writeVerdict } from './verdict-cache.js';
 
 export interface FastConfig {
   /** 'auto' = one per core, 0 = in-process. */
@@ -35,11 +37,23 @@ export interface FastOptions {
   chunk?: number;
   /** Threads started earlier by startFastWorkers for the same options; taken over (or closed). */
   workers?: WorkerPool;
+  /** The tfjs backend in use, when the caller knows it without loading tfjs (run.ts for `backend: cpu`). */
+  backend?: string;
 }
 
-/** The plan's verified table function (plan-verify.ts: loads tfjs, so only when needed). */
+/**
+ * Whether the plan's JavaScript table function may be used: the verdict recorded by an earlier
+ * run (verdict-cache.ts), else verified now (plan-verify.ts: loads tfjs) and recorded.
+ */
 async function verifyPlan(opts: ProcessorOptions): Promise<boolean> {
-  return (await import('./plan-verify.js')).tableFnFor(opts.plan) !== null;
+  const cached = readVerdict(opts.plan);
+  if (cached !== undefined) {
+    presetTableFn(opts.plan, cached);
+    return cached;
+  }
+  const ok = (await import('./plan-verify.js')).tableFnFor(opts.plan) !== null;
+  writeVerdict(opts.plan, ok);
+  return ok;
 }
 
 /** Resolves `workers: auto | N` to a thread count. */
@@ -105,8 +119,7 @@ export function startFastWorkers(opts: ProcessorOptions, config: FastConfig = {}
  * Reads `config.workers`.
  */
 export async function createFastProcessor(opts: ProcessorOptions, config: FastConfig = {}, fast: FastOptions = {}): Promise<BatchProcessor> {
-  const tf = await import('@tensorflow/tfjs-core');
-  const backend = tf.getBackend();
+  const backend = fast.backend ?? (await import('@tensorflow/tfjs-core')).getBackend();
   if (backend !== 'cpu') {
     await fast.workers?.close();
     fast.log?.(`fast processor: tfjs backend is ${backend}, not cpu; windowing stays on ${backend} (in-process)`);

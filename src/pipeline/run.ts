@@ -150,7 +150,11 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   // One line says which backend and why (an auto fallback included); initBackend stays quiet here.
   let backend: BackendInfo;
   try {
-    backend = await (await import('../backend/index.js')).initBackend(config.backend);
+    // `backend: cpu` on the fast path needs no tfjs on this thread: the workers window, and the
+    // plan's verdict usually comes from the cache (fast/verdict-cache.ts). tfjs loads (cpu) if needed.
+    backend = config.backend === 'cpu' && early && !context
+      ? { name: 'cpu', requested: 'cpu', reason: 'requested' }
+      : await (await import('../backend/index.js')).initBackend(config.backend);
   } catch (e) {
     await early?.close();
     throw e;
@@ -161,7 +165,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   try {
     await mkdir(outDir, { recursive: true });
     // Default: the fast CPU path (lookup tables on worker threads, same bytes); `workers: 0` keeps it in-process.
-    inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log, workers: early });
+    inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log, workers: early, backend: early && !context && config.backend === 'cpu' ? 'cpu' : undefined });
   } catch (e) {
     await early?.close(); // threads left running would keep the process alive
     throw e;
