@@ -52,6 +52,25 @@ describe('plan-js: the plan mirrored in JavaScript', () => {
     });
   }
 
+  it('remembered sigmoid values (integer HU, across calls) give the same bits as computing them', () => {
+    const plan = compileWindow({ strategy: 'sigmoid-gradient-ensemble' });
+    const warm = compilePlanJs(plan)!;
+    // Integer HU over CT's range, then overlapping and shuffled sets, some non-integer.
+    const ints = Float32Array.from({ length: 4001 }, (_, i) => i - 2000);
+    warm(ints, metaA);
+    const sets = [
+      ints.subarray(1500, 2600),
+      Float32Array.from([...ints.subarray(0, 300)].reverse()),
+      Float32Array.from([-1000, -999.5, 0, 0.25, 40, 40, 3071, -3024, 2047.75]),
+    ];
+    for (const x of sets) {
+      const fresh = compilePlanJs(plan)!(x, metaA); // nothing remembered
+      const got = warm(x, metaA); // mostly remembered
+      expect(Buffer.from(got.buffer).equals(Buffer.from(fresh.buffer))).toBe(true);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(reference(plan, x, metaA).buffer))).toBe(true);
+    }
+  });
+
   it('the check rejects a mirror one ulp off, and unknown kinds are not compiled', () => {
     const plan = compileWindow({ strategy: 'sigmoid-ensemble' });
     const fn = compilePlanJs(plan)!;

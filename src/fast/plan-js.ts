@@ -68,11 +68,26 @@ function term(t: WindowTerm, plan: WindowPlan): ((x: Float32Array, meta: SliceWi
       const k = f((2 / t.width) * ue);
       const c = f(t.center);
       const U = f(t.U);
+      // The sigmoid of an integer HU, kept once computed (slices of a run share most of their
+      // HU values; Math.exp is most of this mirror's cost). The float32 stored is the float32
+      // computed, so a hit gives the same bits.
+      const memo = new Float32Array(65536);
+      const known = new Uint8Array(65536);
       return (x) => {
         const v = new Float32Array(x.length);
         for (let i = 0; i < x.length; i++) {
+          const j = x[i] + 32768;
+          const cacheable = (j | 0) === j && j >= 0 && j < 65536;
+          if (cacheable && known[j]) {
+            v[i] = memo[j];
+            continue;
+          }
           const z = f(f(x[i] - c) * k);
           v[i] = 1 / f(1 + f(Math.exp(-z)));
+          if (cacheable) {
+            memo[j] = v[i];
+            known[j] = 1;
+          }
         }
         if (t.norm === 'image') return minMax(v);
         if (t.U !== 1) for (let i = 0; i < v.length; i++) v[i] = v[i] * U;
