@@ -7,8 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OutputDType } from '../types.js';
+import { BYTES_PER } from './dtype.js';
 
-export const BYTES_PER: Record<OutputDType, number> = { uint8: 1, float16: 2, float32: 4 };
+export { BYTES_PER };
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

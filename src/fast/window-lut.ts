@@ -14,6 +14,7 @@
  *   const bytes = windowLut(plan, [{ ix, meta, rows: 512, cols: 512 }], { size: [512, 512], dtype: 'uint8' });
  */
 import type { OutputDType } from '../types.js';
+import { BYTES_PER } from '../batching/dtype.js';
 import type { WindowPlan, SliceWindowMeta } from '../windowing/plan.js';
 import type { StoredIndex } from './stored-index.js';
 import { compilePlanJs, type TableFn } from './plan-js.js';
@@ -26,8 +27,6 @@ export interface LutSlice {
   cols: number;
 }
 
-/** Bytes per element of each output dtype (quantize.ts's BYTES_PER, without its tfjs import). */
-const BYTES_PER: Record<OutputDType, number> = { uint8: 1, float16: 2, float32: 4 };
 
 // Per plan: its verified JavaScript table function, or null (evaluate with tfjs).
 const registry = new Map<string, TableFn | null>();

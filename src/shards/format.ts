@@ -21,6 +21,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { Packr } from 'msgpackr';
 import type { BatchRecord, OutputDType, Split } from '../types.js';
+import { BYTES_PER } from '../batching/dtype.js';
 
 /** Version of the record payload and index/manifest layout. Bumped on any incompatible change. */
 export const FORMAT_VERSION = 1;
@@ -30,7 +31,8 @@ export const SHARD_EXT = '.ctws';
 export const INDEX_EXT = '.idx.json';
 export const MANIFEST = 'manifest.json';
 
-export const DTYPE_BYTES: Record<OutputDType, number> = { uint8: 1, float16: 2, float32: 4 };
+/** Bytes per element of each dtype (batching/dtype.ts). */
+export const DTYPE_BYTES = BYTES_PER;
 
 /** Masked crc32c as in TFRecord. */
 export function maskedCrc32c(data: Uint8Array): number {
