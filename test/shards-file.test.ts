@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIRECT_BLOCK, openShardFile, openShardWriter, type OpenFile, type ShardIo } from '../src/shards/index.js';
 import { syntheticRecord } from '../src/shards/synthetic.js';
-import { workerExecArgv } from '../src/worker-argv.js';
+import { workerExecArgv } from '../src/worker-threads.js';
 
 /** Deterministic parts of awkward sizes: tiny frame headers, odd lengths, one larger than a block. */
 function parts(seed: number): Uint8Array[] {

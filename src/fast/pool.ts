@@ -15,7 +15,7 @@ import type { ProcessorOptions, SliceResult } from '../batching/processor.js';
 import type { SliceRef } from '../types.js';
 import type { ChunkReply, ChunkRequest, PlanMessage, RecycleMessage } from './worker.js';
 import { workerScript } from './worker-url.js';
-import { workerExecArgv } from '../worker-argv.js';
+import { workerExecArgv } from '../worker-threads.js';
 
 interface Job { req: ChunkRequest; resolve: (r: SliceResult[]) => void; reject: (e: Error) => void }
 interface Slot { worker: Worker; job?: Job }
@@ -29,14 +29,13 @@ export class WorkerPool {
   private closed = false;
 
   /**
-   * Starts `size` threads. `planJs`: the verdict on the plan's JavaScript table function, if
-   * known now; otherwise call setPlanJs before the first run (a worker that has none verifies
-   * the plan itself).
+   * Starts `size` threads. Call setPlanJs before the first run (a worker that has no verdict
+   * verifies the plan itself).
    */
-  constructor(readonly size: number, opts: ProcessorOptions, script = workerScript(), planJs?: boolean) {
+  constructor(readonly size: number, opts: ProcessorOptions, script = workerScript()) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(script, { workerData: { opts, planJs }, execArgv: workerExecArgv() });
+      const worker = new Worker(script, { workerData: { opts }, execArgv: workerExecArgv() });
       const slot: Slot = { worker };
       worker.on('message', (m: ChunkReply) => this.done(slot, m));
       worker.on('error', (e) => this.die(slot, e));

@@ -11,8 +11,8 @@
  *   in : { recycle: ArrayBuffer[] }       (output buffers whose record is written, transferred
  *                                          back for reuse; no answer)
  *
- * `workerData` carries the ProcessorOptions (the WindowPlan is plain JSON) and whether the
- * main thread verified the plan's JavaScript table function (plan-js.ts).
+ * `workerData` carries the ProcessorOptions (the WindowPlan is plain JSON); the main thread's
+ * verdict on the plan's JavaScript table function (plan-js.ts) comes as the first message.
  *
  * @example
  *   new Worker(new URL('./worker.js', import.meta.url), { workerData: { opts } });
@@ -31,8 +31,7 @@ export type ChunkReply = { id: number; results: SliceResult[] } | { id: number; 
 
 const port = parentPort;
 if (!port) throw new Error('src/fast/worker.ts is a worker-thread entry; start it with new Worker(…)');
-const { opts, planJs } = workerData as { opts: ProcessorOptions; planJs?: boolean };
-if (planJs !== undefined) presetTableFn(opts.plan, planJs);
+const { opts } = workerData as { opts: ProcessorOptions };
 // ~60 slices of 512×512×3 uint8 outputs and ~60 CT files: bounds what a worker keeps for reuse.
 const buffers: ChunkBuffers = { out: new BufferPool(48 << 20), read: new BufferPool(32 << 20) };
 

@@ -13,11 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HashReply, HashRequest } from './hash-worker.js';
-import { workerExecArgv } from '../worker-argv.js';
+import { builtScriptPath, workerExecArgv } from '../worker-threads.js';
 
 export interface StreamHash {
   /** Hashes sab[off, off + len) next; resolves when those bytes may change again. */
@@ -26,8 +24,7 @@ export interface StreamHash {
 }
 
 function hasherScript(): string | undefined {
-  const here = fileURLToPath(import.meta.url);
-  const c = here.endsWith('.ts') ? resolve(dirname(here), '..', '..', 'dist', 'shards', 'hash-worker.js') : join(dirname(here), 'hash-worker.js');
+  const c = builtScriptPath(import.meta.url, 'hash-worker.js');
   return existsSync(c) ? c : undefined;
 }
 
