@@ -23,8 +23,7 @@ import type { SliceRef } from '../types.js';
 import { WorkerPool } from './pool.js';
 import { processChunk } from './slices.js';
 import { workerScript } from './worker-url.js';
-import { presetTableFn } from './window-lut.js';
-import { readVerdict, writeVerdict } from './verdict-cache.js';
+import { planTableFn } from './window-lut.js';
 
 export interface FastConfig {
   /** 'auto' = one per core, 0 = in-process. */
@@ -41,19 +40,9 @@ export interface FastOptions {
   backend?: string;
 }
 
-/**
- * Whether the plan's JavaScript table function may be used: the verdict recorded by an earlier
- * run (verdict-cache.ts), else verified now (plan-verify.ts: loads tfjs) and recorded.
- */
+/** Whether the plan's JavaScript table function may be used (window-lut.ts's planTableFn). */
 async function verifyPlan(opts: ProcessorOptions): Promise<boolean> {
-  const cached = readVerdict(opts.plan);
-  if (cached !== undefined) {
-    presetTableFn(opts.plan, cached);
-    return cached;
-  }
-  const ok = (await import('./plan-verify.js')).tableFnFor(opts.plan) !== null;
-  writeVerdict(opts.plan, ok);
-  return ok;
+  return (await planTableFn(opts.plan)) !== null;
 }
 
 /** Resolves `workers: auto | N` to a thread count. */

@@ -19,6 +19,7 @@ import type { WindowPlan, SliceWindowMeta } from '../windowing/plan.js';
 import type { StoredIndex } from './stored-index.js';
 import { compilePlanJs, type TableFn } from './plan-js.js';
 import { loadTf } from './tf-lazy.js';
+import { readVerdict, writeVerdict } from './verdict-cache.js';
 
 export interface LutSlice {
   ix: StoredIndex;
@@ -48,11 +49,22 @@ export function presetTableFn(plan: WindowPlan, usable: boolean): void {
   registerTableFn(plan, usable ? (compilePlanJs(plan) ?? null) : null);
 }
 
-/** The plan's table function, verifying it (plan-verify.ts, loads tfjs) when nobody has. */
-async function tableFn(plan: WindowPlan): Promise<TableFn | null> {
+/**
+ * The plan's table function, or null (evaluate with tfjs): as registered on this thread, else
+ * the verdict an earlier run recorded (verdict-cache.ts), else verified now (plan-verify.ts,
+ * loads tfjs) and recorded.
+ */
+export async function planTableFn(plan: WindowPlan): Promise<TableFn | null> {
   const fn = registeredTableFn(plan);
   if (fn !== undefined) return fn;
-  return (await import('./plan-verify.js')).tableFnFor(plan);
+  const cached = readVerdict(plan);
+  if (cached !== undefined) {
+    presetTableFn(plan, cached);
+    return registeredTableFn(plan) ?? null;
+  }
+  const verified = (await import('./plan-verify.js')).tableFnFor(plan);
+  writeVerdict(plan, verified !== null);
+  return verified;
 }
 
 /**
@@ -61,7 +73,7 @@ async function tableFn(plan: WindowPlan): Promise<TableFn | null> {
  */
 async function tables(plan: WindowPlan, slices: LutSlice[]): Promise<{ all: Float32Array; offsets: number[] }> {
   const C = plan.outputs.length;
-  const fn = await tableFn(plan);
+  const fn = await planTableFn(plan);
   if (fn) {
     const parts = slices.map((s) => fn(s.ix.hu, s.meta));
     const offsets: number[] = [];

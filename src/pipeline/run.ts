@@ -147,12 +147,13 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   const procOpts: ProcessorOptions = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
   // cpu, or auto without a GPU (the usual outcome), ends on the fast path: start its threads now.
   const early = !opts.processor && (config.backend === 'cpu' || config.backend === 'auto') ? startFastWorkers(procOpts, config) : undefined;
+  const cpuWithoutTfjs = config.backend === 'cpu' && !!early && !context;
   // One line says which backend and why (an auto fallback included); initBackend stays quiet here.
   let backend: BackendInfo;
   try {
     // `backend: cpu` on the fast path needs no tfjs on this thread: the workers window, and the
     // plan's verdict usually comes from the cache (fast/verdict-cache.ts). tfjs loads (cpu) if needed.
-    backend = config.backend === 'cpu' && early && !context
+    backend = cpuWithoutTfjs
       ? { name: 'cpu', requested: 'cpu', reason: 'requested' }
       : await (await import('../backend/index.js')).initBackend(config.backend);
   } catch (e) {
@@ -165,7 +166,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   try {
     await mkdir(outDir, { recursive: true });
     // Default: the fast CPU path (lookup tables on worker threads, same bytes); `workers: 0` keeps it in-process.
-    inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log, workers: early, backend: early && !context && config.backend === 'cpu' ? 'cpu' : undefined });
+    inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log, workers: early, backend: cpuWithoutTfjs ? 'cpu' : undefined });
   } catch (e) {
     await early?.close(); // threads left running would keep the process alive
     throw e;
