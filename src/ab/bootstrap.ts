@@ -124,6 +124,18 @@ function opts(o: BootstrapOptions): Required<BootstrapOptions> {
   return { replicates, level, seed: o.seed ?? 0 };
 }
 
+/** The finite values of `metric` over `o.replicates` seeded exam-level resamples. */
+function replicates(metric: (w?: Weights) => number, exams: ArrayLike<string>, labels: Labels, o: ReturnType<typeof opts>): number[] {
+  const g = examGroups(exams, labels);
+  const rng = makeRng(o.seed);
+  const reps: number[] = [];
+  for (let b = 0; b < o.replicates; b++) {
+    const v = metric(resampleWeights(rng, g));
+    if (Number.isFinite(v)) reps.push(v);
+  }
+  return reps;
+}
+
 /**
  * Percentile CI of `metric` over exam-level resamples. `metric(undefined)` is the point
  * estimate; `metric(weights)` a replicate.
@@ -135,13 +147,7 @@ export function bootstrapMetric(
   options: BootstrapOptions = {},
 ): MetricCi {
   const o = opts(options);
-  const g = examGroups(exams, labels);
-  const rng = makeRng(o.seed);
-  const reps: number[] = [];
-  for (let b = 0; b < o.replicates; b++) {
-    const v = metric(resampleWeights(rng, g));
-    if (Number.isFinite(v)) reps.push(v);
-  }
+  const reps = replicates(metric, exams, labels, o);
   const a = (1 - o.level) / 2;
   return { estimate: metric(undefined), lo: quantile(reps, a), hi: quantile(reps, 1 - a), level: o.level, replicates: reps.length };
 }
@@ -166,14 +172,8 @@ export function pairedBootstrap(
   options: BootstrapOptions = {},
 ): PairedDiff {
   const o = opts(options);
-  const g = examGroups(exams, labels);
-  const rng = makeRng(o.seed);
-  const reps: number[] = [];
-  for (let b = 0; b < o.replicates; b++) {
-    const w = resampleWeights(rng, g);
-    const d = metricA(w) - metricB(w);
-    if (Number.isFinite(d)) reps.push(d);
-  }
+  // One exam draw per replicate, applied to both metrics.
+  const reps = replicates((w) => metricA(w) - metricB(w), exams, labels, o);
   const a = (1 - o.level) / 2;
   const lo = quantile(reps, a);
   const hi = quantile(reps, 1 - a);
