@@ -22,10 +22,14 @@ export function builtScriptPath(moduleUrl: string, file: string): string {
  * Node options for the project's worker threads: the parent's, less those a worker started from
  * a file refuses. A parent run as `node --input-type=module -e '…'` (scripts, tests) would
  * otherwise fail every worker with "--input-type can only be used with string input".
+ * Undefined (inherit) when there is nothing to drop: an explicit list may not hold V8 options
+ * (`node --perf-basic-prof`, `--trace-gc`: "invalid execArgv flags"), which apply to the whole
+ * process anyway.
  *
  * @example
  *   new Worker(script, { execArgv: workerExecArgv() });
  */
-export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
-  return argv.filter((a) => !a.startsWith('--input-type'));
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] | undefined {
+  const kept = argv.filter((a) => !a.startsWith('--input-type'));
+  return kept.length === argv.length ? undefined : kept;
 }
