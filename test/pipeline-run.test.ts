@@ -14,6 +14,8 @@ import { Balancer } from '../src/sampling/index.js';
 import type { SliceRef } from '../src/types.js';
 import { allRecords, shardBytes, tempDir, writePipeline } from './helpers/pipeline.js';
 import dcmjs from 'dcmjs';
+import { createHash } from 'node:crypto';
+import { crc32c } from '@node-rs/crc32';
 
 let ds: GeneratedDataset;
 let root: string;
@@ -82,6 +84,21 @@ describe('ctwindow run on generated data', () => {
     const c = await runPipeline(await writePipeline(root, baseConfig({ seed: 4, output: { dir: 'out/det3', shardBytes: 40_000 }, balance: { mode: 'undersample' } }), 'd3.yaml'));
     const fc = await shardBytes(c.outDir);
     expect([...fc.values()].map((v) => v.toString('hex')).join()).not.toBe([...fa.values()].map((v) => v.toString('hex')).join());
+  });
+
+  it('output.sha256 adds each shard\'s sha256 to its crc32c; the shards are the same bytes', async () => {
+    const a = await runPipeline(await writePipeline(root, baseConfig({ output: { dir: 'out/dg1', shardBytes: 40_000 } }), 'dg1.yaml'));
+    const b = await runPipeline(await writePipeline(root, baseConfig({ output: { dir: 'out/dg2', shardBytes: 40_000, sha256: true } }), 'dg2.yaml'));
+    const fa = await shardBytes(a.outDir), fb = await shardBytes(b.outDir);
+    expect([...fa.keys()]).toEqual([...fb.keys()]);
+    for (const [k, v] of fa) if (k.endsWith('.ctws')) expect(Buffer.compare(v, fb.get(k)!), k).toBe(0);
+    const digests = (m: typeof a.manifest) => Object.values(m.splits).flatMap((s) => s!.shards.map((sh) => [sh.file, sh.crc32c, sh.sha256]));
+    const files = [...fa.keys()].filter((k) => k.endsWith('.ctws'));
+    expect(files.length).toBeGreaterThan(1);
+    const crc = (f: string) => (crc32c(fa.get(f)!) >>> 0).toString(16).padStart(8, '0');
+    const sha = (f: string) => createHash('sha256').update(fa.get(f)!).digest('hex');
+    expect(digests(a.manifest).sort()).toEqual(files.map((f) => [f, crc(f), undefined]).sort());
+    expect(digests(b.manifest).sort()).toEqual(files.map((f) => [f, crc(f), sha(f)]).sort());
   });
 
   for (const mode of ['undersample', 'oversample'] as const) {

@@ -70,9 +70,50 @@ import ctwindow_shards as c
 for _ in c.iter_batches(${JSON.stringify(dir)}, verify=${verify}): pass`], { encoding: 'utf8' });
     const a = run('True');
     expect(a.status).not.toBe(0);
-    expect(a.stderr).toContain(`${sh.file}: sha256 mismatch`);
+    expect(a.stderr).toMatch(new RegExp(`${sh.file}: crc32c [0-9a-f]{8} does not match the index's ${sh.crc32c} \\(shard damaged\\)`));
     const b = run('"full"');
     expect(b.stderr).toContain(`${sh.file} record ${idx.entries[0].index}: payload CRC mismatch`);
+  });
+
+  it('computes CRC-32C as Node does, with the crc32c module and with its pure-Python fallback', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctw-py-crc-'));
+    const m = await writeSyntheticDataset(dir, { seed: 3, records: { train: 4 }, batch: 2, hw: [16, 16], shardBytes: 1 << 20 });
+    const sh = m.splits.train!.shards[0];
+    const out = JSON.parse(pyCode(`import json, ctwindow_shards as c
+data = open(${JSON.stringify(join(dir, sh.file))}, 'rb').read()
+fast = c._fast_crc32c is not None
+a = c.crc32c(data); b = c.crc32c(data[7:], c.crc32c(data[:7]))
+c._fast_crc32c = None
+d = c.crc32c(data); e = c.crc32c(data[100:], c.crc32c(data[:100]))
+print(json.dumps({"fast": fast, "crcs": ["%08x" % x for x in (a, b, d, e)]}))`));
+    expect(out.crcs).toEqual([sh.crc32c, sh.crc32c, sh.crc32c, sh.crc32c]);
+    // CI installs python3-crc32c (.ci/run): the fast path is the one exercised there.
+    if (process.env.CI) expect(out.fast).toBe(true);
+  });
+
+  it('verify=True also checks sha256 where recorded, and reads format-1 folders (sha256 only)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctw-py-sha-'));
+    const m = await writeSyntheticDataset(dir, { seed: 5, records: { train: 4 }, batch: 2, hw: [4, 4], shardBytes: 800, sha256: true });
+    const sh = m.splits.train!.shards[0];
+    const run = () => spawnSync(PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(REPO, 'scripts'))})
+import ctwindow_shards as c
+print(sum(len(l) for _, l, _ in c.iter_batches(${JSON.stringify(dir)}, verify=True)))`], { encoding: 'utf8' });
+    expect(run().stdout.trim()).toBe(String(m.splits.train!.slices));
+    // Format 1 as older builds wrote it: no crc32c, sha256 only.
+    const { canonicalJson } = await import('../src/shards/atomic.js');
+    for (const s of m.splits.train!.shards) {
+      const { crc32c: _c, ...idx } = await readShardIndex(dir, s.index);
+      await writeFile(join(dir, s.index), canonicalJson({ ...idx, formatVersion: 1 }));
+      delete s.crc32c;
+    }
+    await writeFile(join(dir, 'manifest.json'), canonicalJson({ ...m, formatVersion: 1 }));
+    expect(run().stdout.trim()).toBe(String(m.splits.train!.slices));
+    const buf = await readFile(join(dir, sh.file));
+    buf[buf.length - 9] ^= 2;
+    await writeFile(join(dir, sh.file), buf);
+    const bad = run();
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(new RegExp(`${sh.file}: sha256 [0-9a-f]{12}… does not match the index's ${sh.sha256!.slice(0, 12)}… \\(shard damaged\\)`));
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, writeFile, rm, truncate, stat } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  decodeFrameAt, decodePayload, describeExistingOutput, encodeFrame, encodePayload, FORMAT_VERSION, hashConfig, maskedCrc32c,
+  decodeFrameAt, decodePayload, describeExistingOutput, encodeFrame, encodePayload, PAYLOAD_VERSION, hashConfig, maskedCrc32c,
   openShardWriter, readManifest, writeGroups, readShardIndex, summarizeSplit, verifyDataset, writeManifest, type Manifest,
 } from '../src/shards/index.js';
 import { syntheticRecord, writeSyntheticDataset } from '../src/shards/synthetic.js';
@@ -35,11 +35,11 @@ describe('record framing', () => {
       const { payload, next } = decodeFrameAt(frame, 0);
       expect(next).toBe(frame.length);
       const back = decodePayload(payload);
-      expect(back.v).toBe(FORMAT_VERSION);
+      expect(back.v).toBe(PAYLOAD_VERSION);
       expect(Buffer.from(back.images).equals(Buffer.from(r.images))).toBe(true);
       const { images: _a, ...restBack } = back;
       const { images: _b, ...rest } = r;
-      expect(restBack).toEqual({ v: FORMAT_VERSION, ...rest });
+      expect(restBack).toEqual({ v: PAYLOAD_VERSION, ...rest });
     }
   });
 
@@ -205,7 +205,7 @@ describe('verifyDataset', () => {
     await writeFile(join(dir, sh.file), buf);
     const p = await verifyDataset(dir);
     expect(p.find((x) => /payload CRC/.test(x.message))).toMatchObject({ shard: sh.file, record: e.index, position: 1 });
-    expect(p.some((x) => x.shard === sh.file && /sha256/.test(x.message))).toBe(true);
+    expect(p.some((x) => x.shard === sh.file && /crc32c [0-9a-f]{8} does not match the manifest's/.test(x.message))).toBe(true);
   });
 
   it('names shard and record for a flipped length byte, and still checks later records', async () => {
@@ -239,13 +239,14 @@ describe('verifyDataset', () => {
     await writeFile(join(dir, 'train-00099.ctws'), Buffer.alloc(4));
     const m2 = structuredClone(m);
     m2.splits.train!.positives += 1;
-    m2.splits.train!.shards[0].sha256 = '0'.repeat(64);
+    m2.splits.train!.shards[0].crc32c = '0'.repeat(8);
     await writeManifest(dir, m2);
     const p = await verifyDataset(dir);
     expect(p).toContainEqual(expect.objectContaining({ shard: sh.file, message: 'shard file is missing' }));
     expect(p).toContainEqual(expect.objectContaining({ shard: 'train-00099.ctws', message: expect.stringMatching(/not listed/) }));
     expect(p).toContainEqual(expect.objectContaining({ shard: 'manifest.json', message: expect.stringMatching(/splits.train.positives/) }));
-    expect(p.some((x) => x.shard === m.splits.train!.shards[0].file && /sha256/.test(x.message))).toBe(true);
+    expect(p.some((x) => x.shard === m.splits.train!.shards[0].file && /crc32c .* does not match the manifest's 00000000/.test(x.message))).toBe(true);
+    expect(p).toContainEqual(expect.objectContaining({ shard: m.splits.train!.shards[0].index, message: expect.stringMatching(/^crc32c=[0-9a-f]{8} in the index, 00000000 in the manifest/) }));
   });
 
   it('reports a missing index and still checks the shard frame by frame', async () => {

@@ -178,7 +178,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   const states = new Map<Split, SplitState>();
   try {
     for (const split of splits) {
-      const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume: !!opts.resume, io: config.output.io });
+      const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume: !!opts.resume, io: config.output.io, sha256: config.output.sha256 });
       const balanced = config.balance.applyTo === 'all' || split === 'train';
       const replayFailures = new Map<string, Quarantine>();
       for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);

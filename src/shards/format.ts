@@ -1,5 +1,5 @@
 /**
- * Shard record framing and payload encoding (format version 1, see docs/shard-format.md).
+ * Shard record framing and payload encoding (format version 2, see docs/shard-format.md).
  *
  * A shard is a sequence of frames, TFRecord style:
  *
@@ -22,9 +22,18 @@ import { crc32c } from '@node-rs/crc32';
 import { Packr } from 'msgpackr';
 import type { BatchRecord, OutputDType, Split } from '../types.js';
 import { BYTES_PER } from '../batching/dtype.js';
+import { crc32cCombine } from './crc32c-combine.js';
 
-/** Version of the record payload and index/manifest layout. Bumped on any incompatible change. */
-export const FORMAT_VERSION = 1;
+/**
+ * Version of the index/manifest layout, bumped on any incompatible change. 2: each shard's
+ * digest is its CRC-32C (`crc32c`, from the frames' CRCs, no extra pass); `sha256` only with
+ * `output.sha256: true`. 1: `sha256` always. Frames and payloads are the same in both.
+ */
+export const FORMAT_VERSION = 2;
+/** Index/manifest versions the readers take. */
+export const READABLE_FORMATS: readonly number[] = [1, 2];
+/** Version of the record payload (its `v` field): unchanged since format 1. */
+export const PAYLOAD_VERSION = 1;
 /** Bytes of framing around each payload: 8 (length) + 4 (length crc) + 4 (payload crc). */
 export const FRAME_OVERHEAD = 16;
 export const SHARD_EXT = '.ctws';
@@ -53,9 +62,10 @@ export function encodeFrame(payload: Uint8Array): Buffer {
 /**
  * Frames a payload given as parts (see encodePayloadParts) without joining them: returns the
  * 12-byte header, the parts themselves, and the 4-byte payload CRC, ready for `writev`. The
- * bytes written equal `encodeFrame(concat(parts))`.
+ * bytes written equal `encodeFrame(concat(parts))`. `crc` is the CRC-32C of the whole frame
+ * (plain, not masked), combined from the CRCs the framing computes anyway (crc32c-combine.ts).
  */
-export function encodeFrameParts(parts: Uint8Array[]): { chunks: Uint8Array[]; length: number } {
+export function encodeFrameParts(parts: Uint8Array[]): { chunks: Uint8Array[]; length: number; crc: number } {
   let n = 0;
   let crc: number | undefined;
   for (const p of parts) {
@@ -68,7 +78,8 @@ export function encodeFrameParts(parts: Uint8Array[]): { chunks: Uint8Array[]; l
   head.writeUInt32LE(maskedCrc32c(head.subarray(0, 8)), 8);
   const tail = Buffer.allocUnsafe(4);
   tail.writeUInt32LE(((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0, 0);
-  return { chunks: [head, ...parts, tail], length: FRAME_OVERHEAD + n };
+  const frameCrc = crc32cCombine(crc32cCombine(crc32c(head), crc, n), crc32c(tail), 4);
+  return { chunks: [head, ...parts, tail], length: FRAME_OVERHEAD + n, crc: frameCrc };
 }
 
 /** Thrown by decodeFrameAt; `what` says which part of the frame is damaged. */
@@ -122,7 +133,7 @@ export interface RecordPayload extends BatchRecord {
 export function encodePayload(r: BatchRecord): Buffer {
   validateRecord(r);
   const obj: Record<string, unknown> = {
-    v: FORMAT_VERSION,
+    v: PAYLOAD_VERSION,
     images: Buffer.concat(imageParts(r)),
     shape: [...r.shape],
     dtype: r.dtype,
@@ -168,7 +179,7 @@ function binHeader(n: number): Buffer {
 export function encodePayloadParts(r: BatchRecord): Uint8Array[] {
   validateRecord(r);
   const entries: [string, unknown][] = [
-    ['v', FORMAT_VERSION],
+    ['v', PAYLOAD_VERSION],
     ['images', undefined],
     ['shape', [...r.shape]],
     ['dtype', r.dtype],
@@ -205,7 +216,7 @@ export function decodePayload(payload: Uint8Array, where = 'record'): RecordPayl
     throw new Error(`${where}: payload is not valid msgpack (${(e as Error).message})`);
   }
   if (!obj || typeof obj !== 'object') throw new Error(`${where}: payload is not a msgpack map`);
-  if (obj.v !== FORMAT_VERSION) throw new Error(`${where}: format version ${obj.v}, this reader supports ${FORMAT_VERSION}`);
+  if (obj.v !== PAYLOAD_VERSION) throw new Error(`${where}: record format version ${obj.v}, this reader supports ${PAYLOAD_VERSION}`);
   const rec = obj as RecordPayload;
   try {
     validateRecord(rec);

@@ -5,7 +5,7 @@
 export * from './format.js';
 export * from './manifest.js';
 export * from './shard-index.js';
-export { openShardWriter, describeExistingOutput, sha256File, OutputFolderError, type ShardWriter, type ShardWriterOptions } from './writer.js';
+export { openShardWriter, describeExistingOutput, OutputFolderError, type ShardWriter, type ShardWriterOptions } from './writer.js';
 export { verifyDataset, formatProblem, type VerifyProblem } from './verify.js';
 export { inspectDataset, formatInspect, type DatasetInspect, type SplitInspect } from './inspect.js';
 export { loadDataset, readRecords, ShardFiles, type DecodedRecord, type LoadedSplit, type ReadOptions } from './reader.js';
@@ -14,3 +14,5 @@ export { ShardDataset, type ShardDatasetOptions, type DatasetState, type Sample,
 export { writeSyntheticDataset, syntheticRecord, type SyntheticDatasetOptions } from './synthetic.js';
 export { mergeDatasets, type MergeResult } from './merge.js';
 export { openShardFile, writeGroups, MAX_WRITE_BYTES, DIRECT_ALIGN, DIRECT_BLOCK, type ShardFile, type ShardIo, type OpenFile } from './shard-file.js';
+export { checkShardFile, digestFile, digestBytes, digestMismatch, type ShardDigests } from './digest.js';
+export { crc32cCombine, crc32cHex } from './crc32c-combine.js';

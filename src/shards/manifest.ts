@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BackendInfo, OutputDType, Quarantine, Split } from '../types.js';
 import { canonicalJson, writeFileAtomic } from './atomic.js';
-import { FORMAT_VERSION, MANIFEST } from './format.js';
+import { MANIFEST, READABLE_FORMATS } from './format.js';
 
 /** One complete shard as listed in its index and in the manifest. */
 export interface ShardInfo {
@@ -25,8 +25,10 @@ export interface ShardInfo {
   records: number;
   slices: number;
   bytes: number;
-  /** Lower-case hex sha256 of the shard file. */
-  sha256: string;
+  /** CRC-32C of the shard file, 8 lower-case hex digits (format 2; digest.ts). */
+  crc32c?: string;
+  /** Lower-case hex sha256 of the shard file (format 1 always; format 2 with `output.sha256: true`). */
+  sha256?: string;
   positives: number;
   negatives: number;
 }
@@ -63,6 +65,15 @@ export interface Manifest {
   context?: Record<string, unknown>;
 }
 
+/** Why a shard entry's digests do not fit its format version (1: sha256; 2: crc32c, sha256 optional), or undefined. */
+export function digestProblem(sh: { crc32c?: unknown; sha256?: unknown }, formatVersion: number): string | undefined {
+  if (sh.sha256 !== undefined && !(typeof sh.sha256 === 'string' && /^[0-9a-f]{64}$/.test(sh.sha256))) return 'sha256 must be 64 lower-case hex digits';
+  if (sh.crc32c !== undefined && !(typeof sh.crc32c === 'string' && /^[0-9a-f]{8}$/.test(sh.crc32c))) return 'crc32c must be 8 lower-case hex digits';
+  if (formatVersion === 1 && sh.sha256 === undefined) return 'field "sha256" missing (format 1)';
+  if (formatVersion >= 2 && sh.crc32c === undefined) return `field "crc32c" missing (format ${formatVersion})`;
+  return undefined;
+}
+
 /** sha256 (hex) of the canonical JSON (sorted keys) of a config. */
 export function hashConfig(config: unknown): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');
@@ -84,7 +95,8 @@ export function summarizeSplit(shards: ShardInfo[], sampling: SplitSummary['samp
 
 /** Writes manifest.json atomically (canonical JSON, sorted keys). */
 export async function writeManifest(dir: string, m: Manifest): Promise<void> {
-  if (m.formatVersion !== FORMAT_VERSION) throw new Error(`writeManifest: formatVersion must be ${FORMAT_VERSION}, got ${m.formatVersion}`);
+  // A merge of format-1 folders stays format 1 (its shards carry format-1 digests).
+  if (!READABLE_FORMATS.includes(m.formatVersion)) throw new Error(`writeManifest: formatVersion must be one of ${READABLE_FORMATS.join(', ')}, got ${m.formatVersion}`);
   if (!m.splits || typeof m.splits !== 'object') throw new Error('writeManifest: manifest.splits is required');
   await writeFileAtomic(join(dir, MANIFEST), canonicalJson(m));
 }
@@ -105,10 +117,14 @@ export async function readManifest(dir: string): Promise<Manifest> {
   } catch (e) {
     throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
   }
-  if (m.formatVersion !== FORMAT_VERSION) throw new Error(`${path}: formatVersion ${m.formatVersion}, this reader supports ${FORMAT_VERSION}`);
+  if (!READABLE_FORMATS.includes(m.formatVersion)) throw new Error(`${path}: formatVersion ${m.formatVersion}, this reader supports ${READABLE_FORMATS.join(' and ')}`);
   if (!m.splits || typeof m.splits !== 'object') throw new Error(`${path}: field "splits" missing`);
   for (const [split, s] of Object.entries(m.splits)) {
     if (!s || !Array.isArray(s.shards)) throw new Error(`${path}: splits.${split}.shards must be an array`);
+    s.shards.forEach((sh, i) => {
+      const problem = digestProblem(sh, m.formatVersion);
+      if (problem) throw new Error(`${path}: splits.${split}.shards[${i}]: ${problem}`);
+    });
   }
   return m;
 }

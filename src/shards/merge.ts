@@ -16,6 +16,7 @@ import type { Split } from '../types.js';
 import { canonicalJson, tmpPathFor, writeFileAtomic } from './atomic.js';
 import { indexNameFor, shardName } from './format.js';
 import { readManifest, summarizeSplit, writeManifest, type Manifest, type ShardInfo } from './manifest.js';
+import { sameDigests } from './digest.js';
 import { infoOf, readShardIndex, type ShardIndex } from './shard-index.js';
 import { describeExistingOutput } from './writer.js';
 
@@ -68,7 +69,7 @@ export async function mergeDatasets(sources: string[], out: string): Promise<Mer
       for (const [key, v] of Object.entries(s.sampling ?? {})) sampling[key] = (sampling[key] ?? 0) + v;
       for (const info of s.shards) {
         const idx = await readShardIndex(sources[k], info.index);
-        if (idx.sha256 !== info.sha256) throw new Error(`merge: ${join(sources[k], info.index)} does not match its manifest; run ctwindow verify ${sources[k]}`);
+        if (!sameDigests(idx, info)) throw new Error(`merge: ${join(sources[k], info.index)} does not match its manifest; run ctwindow verify ${sources[k]}`);
         const file = shardName(split, n);
         const renamed: ShardIndex & { source: number; sourceFile: string } = {
           ...idx, file, index: indexNameFor(file), shard: n, firstRecord, source: k, sourceFile: info.file,

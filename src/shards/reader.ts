@@ -14,7 +14,7 @@ import type { Split } from '../types.js';
 import { decodeFrameAt, decodeImages, decodePayload, FRAME_OVERHEAD, type RecordPayload } from './format.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { readShardIndex, type IndexEntry, type ShardIndex } from './shard-index.js';
-import { sha256File } from './writer.js';
+import { checkShardFile, sameDigests } from './digest.js';
 
 export interface DecodedRecord extends RecordPayload {
   /** Images as numbers: Uint8Array for uint8; Float32Array for float32 and float16 (widened). */
@@ -38,8 +38,8 @@ export async function loadDataset(dir: string, split: Split = 'train'): Promise<
   const indexes: ShardIndex[] = [];
   for (const info of s.shards) {
     const idx = await readShardIndex(dir, info.index);
-    if (idx.sha256 !== info.sha256 || idx.records !== info.records) {
-      throw new Error(`${info.index}: does not match manifest.json (sha256/records differ); run ctwindow verify ${dir}`);
+    if (!sameDigests(idx, info) || idx.records !== info.records) {
+      throw new Error(`${info.index}: does not match manifest.json (digests/records differ); run ctwindow verify ${dir}`);
     }
     indexes.push(idx);
   }
@@ -79,7 +79,7 @@ export class ShardFiles {
 
 export interface ReadOptions {
   split?: Split;
-  /** Also check each shard's sha256 before reading it (default false; frame CRCs are always checked). */
+  /** Also check each shard's digests (crc32c; sha256 when recorded) before reading it (default false; frame CRCs are always checked). */
   verify?: boolean;
 }
 
@@ -90,8 +90,8 @@ export async function* readRecords(dir: string, opts: ReadOptions = {}): AsyncGe
   try {
     for (const idx of indexes) {
       if (opts.verify ?? false) {
-        const sha = await sha256File(join(dir, idx.file));
-        if (sha !== idx.sha256) throw new Error(`${idx.file}: sha256 mismatch (shard damaged); run ctwindow verify ${dir}`);
+        const problem = await checkShardFile(join(dir, idx.file), idx);
+        if (problem) throw new Error(`${idx.file}: ${problem} (shard damaged); run ctwindow verify ${dir}`);
       }
       for (const [pos, e] of idx.entries.entries()) yield await files.read(idx.file, e, pos);
     }

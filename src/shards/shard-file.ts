@@ -6,10 +6,11 @@
  *   direct    O_DIRECT: parts are copied into a page-aligned staging area and written in
  *             aligned 8 MiB blocks straight to the device, bypassing the page cache; the last
  *             block is padded to 4 KiB and the file truncated to its exact size on finish.
- *             Two blocks: one is written (libuv thread) and hashed (hasher.ts thread) while
+ *             Two blocks: one is written (libuv thread) and hashed (hasher.ts thread, if asked) while
  *             the other fills, so neither costs the main thread.
  *
- * Both compute the file's sha256 as they go (`finish` returns it).
+ * Both compute the file's sha256 as they go when asked (`finish` returns it); the writer asks
+ * only with `output.sha256: true` (its CRC-32C digest comes from the frames, digest.ts).
  *
  * Why direct: a run writes ~0.8 MB per 512² slice, terabytes for RSNA PE, that nobody reads
  * back soon. Through the page cache, every written page is first allocated and copied (and on
@@ -43,8 +44,8 @@ export interface ShardFile {
   readonly length: number;
   /** Appends the parts in order; the caller may reuse them once this resolves. */
   append(chunks: Uint8Array[]): Promise<void>;
-  /** Writes what is staged, fsyncs and closes; the file's length and sha256 (hex). */
-  finish(): Promise<{ length: number; sha256: string }>;
+  /** Writes what is staged, fsyncs and closes; the file's length and, when hashing, its sha256 (hex). */
+  finish(): Promise<{ length: number; sha256?: string }>;
   /** Closes without flushing (the caller discards the file). */
   abort(): Promise<void>;
 }
@@ -91,8 +92,10 @@ async function writeAllAt(fh: FileHandle, bytes: Uint8Array, position: number, p
 class BufferedShardFile implements ShardFile {
   readonly direct = false;
   length = 0;
-  private readonly hash: Hash = createHash('sha256');
-  constructor(private readonly fh: FileHandle) {}
+  private readonly hash: Hash | undefined;
+  constructor(private readonly fh: FileHandle, sha256: boolean) {
+    this.hash = sha256 ? createHash('sha256') : undefined;
+  }
 
   async append(chunks: Uint8Array[]): Promise<void> {
     for (const group of writeGroups(chunks)) {
@@ -103,13 +106,13 @@ class BufferedShardFile implements ShardFile {
       }
       this.length += group.length;
     }
-    for (const c of chunks) this.hash.update(c);
+    if (this.hash) for (const c of chunks) this.hash.update(c);
   }
 
-  async finish(): Promise<{ length: number; sha256: string }> {
+  async finish(): Promise<{ length: number; sha256?: string }> {
     await this.fh.sync();
     await this.fh.close();
-    return { length: this.length, sha256: this.hash.digest('hex') };
+    return { length: this.length, sha256: this.hash?.digest('hex') };
   }
 
   async abort(): Promise<void> {
@@ -140,11 +143,12 @@ class StagedShardFile implements ShardFile {
   private readonly blocks: Uint8Array[];
   /** Write + hash of each block in flight. */
   private readonly inFlight: (Promise<void> | undefined)[] = [undefined, undefined];
-  private readonly hash: StreamHash = openHash();
+  private readonly hash: StreamHash | undefined;
   private fallback: Promise<void> | undefined;
   private directFh: FileHandle | undefined;
 
-  constructor(private fh: FileHandle, private readonly path: string, private readonly openFile: OpenFile) {
+  constructor(private fh: FileHandle, private readonly path: string, private readonly openFile: OpenFile, sha256: boolean) {
+    this.hash = sha256 ? openHash() : undefined;
     this.blocks = [new Uint8Array(this.sab!, 0, DIRECT_BLOCK), new Uint8Array(this.sab!, DIRECT_BLOCK, DIRECT_BLOCK)];
   }
 
@@ -166,7 +170,7 @@ class StagedShardFile implements ShardFile {
     const k = this.block;
     const at = this.offset;
     const fill = this.fill;
-    const done = Promise.all([this.write(k, len, fill, at), this.hash.update(this.sab!, k * DIRECT_BLOCK, fill)]).then(() => undefined);
+    const done = Promise.all([this.write(k, len, fill, at), this.hash?.update(this.sab!, k * DIRECT_BLOCK, fill)]).then(() => undefined);
     done.catch(() => {}); // awaited below or in finish; a failure surfaces there
     this.inFlight[k] = done;
     this.offset += fill;
@@ -203,7 +207,7 @@ class StagedShardFile implements ShardFile {
     return this.fallback;
   }
 
-  async finish(): Promise<{ length: number; sha256: string }> {
+  async finish(): Promise<{ length: number; sha256?: string }> {
     const exact = this.length;
     if (this.fill > 0) {
       // The tail: padded to the alignment (direct), then cut back to the exact length.
@@ -212,7 +216,7 @@ class StagedShardFile implements ShardFile {
       await this.submit(padded);
     }
     await Promise.all(this.inFlight);
-    const sha256 = await this.hash.digest();
+    const sha256 = await this.hash?.digest();
     this.release();
     await this.fh.truncate(exact);
     await this.fh.sync();
@@ -228,7 +232,7 @@ class StagedShardFile implements ShardFile {
 
   async abort(): Promise<void> {
     await Promise.allSettled(this.inFlight);
-    await this.hash.digest().catch(() => undefined); // ends the hash stream
+    await this.hash?.digest().catch(() => undefined); // ends the hash stream
     this.release();
     await this.fh.close();
     await this.directFh?.close();
@@ -240,18 +244,18 @@ export type OpenFile = (path: string, flags: number, mode?: number) => Promise<F
 
 /**
  * Creates (truncates) `path` for appending. `direct` fails where the filesystem refuses
- * O_DIRECT at open; `auto` then falls back to buffered.
+ * O_DIRECT at open; `auto` then falls back to buffered. `sha256`: hash the bytes as they go.
  */
-export async function openShardFile(path: string, io: ShardIo = 'auto', openFile: OpenFile = open): Promise<ShardFile> {
+export async function openShardFile(path: string, io: ShardIo = 'auto', openFile: OpenFile = open, sha256 = true): Promise<ShardFile> {
   if (io !== 'buffered' && constants.O_DIRECT !== undefined) {
     try {
       const fh = await openFile(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT, 0o644);
-      return new StagedShardFile(fh, path, openFile);
+      return new StagedShardFile(fh, path, openFile, sha256);
     } catch (e) {
       if (io === 'direct' || (e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
     }
   } else if (io === 'direct') {
     throw new Error(`${path}: output.io is 'direct' but this platform has no O_DIRECT`);
   }
-  return new BufferedShardFile(await openFile(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644));
+  return new BufferedShardFile(await openFile(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644), sha256);
 }

@@ -10,8 +10,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Quarantine, Split } from '../types.js';
-import { FORMAT_VERSION } from './format.js';
-import type { ShardInfo } from './manifest.js';
+import { READABLE_FORMATS } from './format.js';
+import { digestProblem, type ShardInfo } from './manifest.js';
 
 export interface IndexEntry {
   /** Byte offset of the record's frame in the shard. */
@@ -46,7 +46,9 @@ export async function readShardIndex(dir: string, file: string): Promise<ShardIn
   } catch (e) {
     throw new Error(`${file}: cannot read index (${(e as Error).message})`);
   }
-  if (idx.formatVersion !== FORMAT_VERSION) throw new Error(`${file}: formatVersion ${idx.formatVersion}, expected ${FORMAT_VERSION}`);
+  if (!READABLE_FORMATS.includes(idx.formatVersion)) throw new Error(`${file}: formatVersion ${idx.formatVersion}, this reader supports ${READABLE_FORMATS.join(' and ')}`);
+  const problem = digestProblem(idx, idx.formatVersion);
+  if (problem) throw new Error(`${file}: ${problem}`);
   if (!Array.isArray(idx.entries)) throw new Error(`${file}: field "entries" must be an array`);
   if (idx.entries.length !== idx.records) throw new Error(`${file}: ${idx.entries.length} entries but records=${idx.records}`);
   for (const [i, e] of idx.entries.entries()) {
@@ -59,6 +61,10 @@ export async function readShardIndex(dir: string, file: string): Promise<ShardIn
 
 /** The ShardInfo part of an index (what the manifest lists). */
 export function infoOf(idx: ShardIndex): ShardInfo {
-  const { file, index, firstRecord, records, slices, bytes, sha256, positives, negatives } = idx;
-  return { file, index, firstRecord, records, slices, bytes, sha256, positives, negatives };
+  const { file, index, firstRecord, records, slices, bytes, crc32c, sha256, positives, negatives } = idx;
+  const info: ShardInfo = { file, index, firstRecord, records, slices, bytes, positives, negatives };
+  // Only the digests the index has (a format-1 index has no crc32c; sha256 is optional in 2).
+  if (crc32c !== undefined) info.crc32c = crc32c;
+  if (sha256 !== undefined) info.sha256 = sha256;
+  return info;
 }

@@ -91,6 +91,8 @@ export interface SyntheticDatasetOptions {
   channels?: string[];
   /** Make the last record of each split smaller (a partial final batch). */
   ragged?: boolean;
+  /** Also record each shard's sha256 (as `output.sha256: true`). */
+  sha256?: boolean;
 }
 
 /** Writes a complete synthetic dataset (shards, indexes, manifest) and returns its manifest. */
@@ -101,7 +103,7 @@ export async function writeSyntheticDataset(dir: string, o: SyntheticDatasetOpti
   for (const split of ['train', 'val'] as const) {
     const n = o.records[split];
     if (n === undefined) continue;
-    const w = await openShardWriter({ dir, split, shardBytes: o.shardBytes });
+    const w = await openShardWriter({ dir, split, shardBytes: o.shardBytes, sha256: o.sha256 });
     for (let i = 0; i < n; i++) {
       const batch = o.ragged && i === n - 1 && o.batch > 1 ? o.batch - 1 : o.batch;
       const notes: Quarantine[] = i % 3 === 1 ? [{ stage: 'decode', reason: `synthetic failure ${split} ${i}`, row: i + 2 }] : [];

@@ -1,6 +1,6 @@
 /**
  * Full integrity check of a dataset folder: manifest ↔ index ↔ shard bytes. Recomputes every
- * frame CRC and every shard sha256, decodes every payload, and cross-checks counts. Each
+ * frame CRC and every shard digest (crc32c; sha256 where recorded), decodes every payload, and cross-checks counts. Each
  * problem names the shard file and, where it applies, the record (running index in its split
  * and position in the shard).
  *
@@ -9,12 +9,12 @@
  *   for (const p of problems) console.error(formatProblem(p));
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Split } from '../types.js';
 import { decodeFrameAt, decodePayload, MANIFEST, SHARD_EXT } from './format.js';
 import { readManifest, type Manifest, type ShardInfo } from './manifest.js';
 import { readShardIndex, type ShardIndex } from './shard-index.js';
+import { digestBytes, digestMismatch } from './digest.js';
 
 export interface VerifyProblem {
   /** Shard (or index/manifest) file the problem is in. */
@@ -44,8 +44,8 @@ async function verifyShard(dir: string, split: Split, info: ShardInfo, manifest:
     return;
   }
   if (buf.length !== info.bytes) add(`size ${buf.length} bytes, manifest says ${info.bytes}${buf.length < info.bytes ? ' (truncated)' : ''}`);
-  const sha = createHash('sha256').update(buf).digest('hex');
-  if (sha !== info.sha256) add(`sha256 ${sha.slice(0, 12)}… does not match the manifest's ${info.sha256.slice(0, 12)}…`);
+  const mismatch = digestMismatch(info, digestBytes(buf, info), 'manifest');
+  if (mismatch) add(mismatch);
 
   let idx: ShardIndex | undefined;
   try {
@@ -54,7 +54,7 @@ async function verifyShard(dir: string, split: Split, info: ShardInfo, manifest:
     problems.push({ shard: info.index, message: (e as Error).message });
   }
   if (idx) {
-    for (const k of ['records', 'slices', 'bytes', 'sha256', 'positives', 'negatives', 'firstRecord'] as const) {
+    for (const k of ['records', 'slices', 'bytes', 'crc32c', 'sha256', 'positives', 'negatives', 'firstRecord'] as const) {
       if (idx[k] !== info[k]) problems.push({ shard: info.index, message: `${k}=${idx[k]} in the index, ${info[k]} in the manifest` });
     }
   }

@@ -4,8 +4,11 @@
  * shard is fsynced, its index written, and both renamed to their final names. A shard under
  * its final name with its index is therefore complete; anything else is discarded on resume.
  *
+ * Each shard's CRC-32C (digest.ts) is folded from its frames' CRCs as they are written; its
+ * sha256 is computed too with `sha256: true`.
+ *
  * Resume (`resume: true`): complete shards of the split are checked (index present, size and
- * sha256 match), counted into `committedRecords`/`committedNotes`, and numbering continues
+ * digests match), counted into `committedRecords`/`committedNotes`, and numbering continues
  * after them. Shard boundaries depend only on the record sequence and `shardBytes`, so an
  * interrupted-and-resumed run ends with the same bytes as an uninterrupted one.
  *
@@ -14,8 +17,6 @@
  *   for await (const rec of records(w.committedRecords)) await w.append(rec, notesFor(rec));
  *   const shards = await w.close();
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchRecord, Quarantine, Split } from '../types.js';
@@ -24,6 +25,8 @@ import { encodeFrameParts, encodePayloadParts, FORMAT_VERSION, indexNameFor, IND
 import type { ShardInfo } from './manifest.js';
 import { infoOf, readShardIndex, type IndexEntry, type ShardIndex } from './shard-index.js';
 import { openShardFile, type ShardFile, type ShardIo } from './shard-file.js';
+import { crc32cCombine, crc32cHex } from './crc32c-combine.js';
+import { checkShardFile } from './digest.js';
 
 export interface ShardWriterOptions {
   dir: string;
@@ -34,6 +37,8 @@ export interface ShardWriterOptions {
   resume?: boolean;
   /** How bytes reach the disk (shard-file.ts); the bytes are the same. Default 'auto'. */
   io?: ShardIo;
+  /** Also record each shard's sha256 (one more pass over the bytes; digest.ts). Default false. */
+  sha256?: boolean;
 }
 
 export interface ShardWriter {
@@ -50,11 +55,6 @@ export interface ShardWriter {
 /** The output folder cannot take this run (another run's shards, a different shardBytes): a user error, not a crash. */
 export class OutputFolderError extends Error {}
 
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /** Is `name` a shard, index or temp file of `split`? */
 function belongsTo(name: string, split: Split): boolean {
@@ -104,7 +104,7 @@ async function scanCommitted(dir: string, split: Split, shardBytes: number): Pro
     }
     const st = await stat(join(dir, file));
     if (idx.split !== split || idx.firstRecord !== first || st.size !== idx.bytes) break;
-    if ((await sha256File(join(dir, file))) !== idx.sha256) break;
+    if (await checkShardFile(join(dir, file), idx)) break;
     committed.push(idx);
     first += idx.records;
   }
@@ -136,6 +136,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
   // State of the open shard.
   let fh: ShardFile | undefined;
   let bytes = 0;
+  let crc = 0; // CRC-32C of the open shard's bytes so far
   let firstRecord = nextIndex;
   let entries: IndexEntry[] = [];
 
@@ -158,6 +159,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       records: entries.length,
       slices: sum('slices'),
       bytes,
+      crc32c: crc32cHex(crc),
       sha256: written.sha256,
       positives: sum('positives'),
       negatives: sum('negatives'),
@@ -169,6 +171,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
     shards.push(infoOf(idx));
     nextShard++;
     bytes = 0;
+    crc = 0;
     entries = [];
   }
 
@@ -179,7 +182,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       if (closed) throw new Error('ShardWriter.append: writer is closed');
       if (record.split !== split) throw new Error(`ShardWriter.append: record ${record.index} is split '${record.split}', this writer writes '${split}'`);
       if (record.index !== nextIndex) throw new Error(`ShardWriter.append: expected record index ${nextIndex} (records are written in order), got ${record.index}`);
-      let frame: { chunks: Uint8Array[]; length: number };
+      let frame: { chunks: Uint8Array[]; length: number; crc: number };
       try {
         // Framed as parts and written with writev: the image bytes are never copied.
         frame = encodeFrameParts(encodePayloadParts(record));
@@ -188,7 +191,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       }
       if (fh && bytes + frame.length > shardBytes) await finishShard();
       if (!fh) {
-        fh = await openShardFile(tmpPathFor(join(dir, shardName(split, nextShard))), opts.io ?? 'auto');
+        fh = await openShardFile(tmpPathFor(join(dir, shardName(split, nextShard))), opts.io ?? 'auto', undefined, opts.sha256 ?? false);
         firstRecord = nextIndex;
       }
       await fh.append(frame.chunks);
@@ -203,6 +206,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       };
       if (notes.length) entry.notes = notes;
       entries.push(entry);
+      crc = crc32cCombine(crc, frame.crc, frame.length);
       bytes += frame.length;
       nextIndex++;
     },

@@ -1,5 +1,5 @@
 /**
- * `ctwindow verify <outdir>`: recomputes every frame CRC and shard sha256 and cross-checks
+ * `ctwindow verify <outdir>`: recomputes every frame CRC and shard digest (crc32c; sha256 where recorded) and cross-checks
  * index and manifest. Exit 0 when intact; exit 1 with one line per problem (naming shard and
  * record) otherwise.
  *
@@ -13,7 +13,7 @@ import { readManifest } from '../../shards/manifest.js';
 export function register(program: Command): void {
   program
     .command('verify')
-    .description('check a dataset folder: CRCs, sha256s, indexes and manifest; non-zero exit on any damage')
+    .description('check a dataset folder: frame CRCs, shard digests, indexes and manifest; non-zero exit on any damage')
     .argument('<outdir>', 'dataset folder')
     .option('--json', 'print the problems as JSON')
     .action(async (outdir: string, opts: { json?: boolean }) => {
