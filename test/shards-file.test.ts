@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIRECT_BLOCK, openShardFile, openShardWriter, type OpenFile, type ShardIo } from '../src/shards/index.js';
+import { DIRECT_BLOCK, markPageAligned, openShardFile, openShardWriter, type OpenFile, type ShardIo } from '../src/shards/index.js';
 import { syntheticRecord } from '../src/shards/synthetic.js';
 import { workerExecArgv } from '../src/worker-threads.js';
 
@@ -108,6 +108,55 @@ describe('shard files', () => {
     }
     expect(Object.keys(out.auto)).toEqual(Object.keys(out.buffered));
     expect(out.auto).toEqual(out.buffered);
+  });
+
+  it('slices in registered page-aligned memory are written in place (O_DIRECT, no staging copy), same bytes, refusal included', async () => {
+    const Wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBufferLike } } }).WebAssembly;
+    const PER = 256 * 256 * 3; // 196,608 bytes = 48 pages, as 512² × 3 is 192
+    const SLOT = PER + 4096; // slots need not be adjacent
+    const slab = new Wasm.Memory({ initial: (8 * SLOT) / 65536 + 1, maximum: (8 * SLOT) / 65536 + 1, shared: true }).buffer;
+    markPageAligned(slab);
+    const einval = () => Object.assign(new Error('EINVAL: invalid argument'), { code: 'EINVAL' });
+    const results: Record<string, { bytes: Record<string, string>; inPlace: number }> = {};
+    for (const mode of ['buffered', 'auto', 'auto-refused'] as const) {
+      let inPlace = 0;
+      // Counts writes whose memory is the slab; 'auto-refused' refuses those (a filesystem taking
+      // aligned blocks but not this memory), which must fall back with the same bytes.
+      const openFile: OpenFile = async (path, flags, m) => {
+        const fh = await open(path, flags, m);
+        const writev = fh.writev.bind(fh);
+        fh.writev = (async (bufs: NodeJS.ArrayBufferView[], pos?: number) => {
+          if (bufs.some((b) => b.buffer === slab) && flags & constants.O_DIRECT) {
+            if (mode === 'auto-refused') throw einval();
+            inPlace++;
+          }
+          return writev(bufs, pos);
+        }) as typeof fh.writev;
+        return fh;
+      };
+      const d = join(dir, `inplace-${mode}`);
+      const w = await openShardWriter({ dir: d, split: 'train', shardBytes: 3 << 20, io: mode === 'buffered' ? 'buffered' : 'auto', openFile });
+      for (let index = 0; index < 6; index++) {
+        const r = syntheticRecord({ seed: 4, split: 'train', index, batch: 4, hw: [256, 256] });
+        // Slices as the fast path hands them over: 4096-aligned slots of the slab, rotated.
+        const flat = r.images as Uint8Array;
+        const views = Array.from({ length: 4 }, (_, b) => {
+          const v = new Uint8Array(slab, ((index * 4 + b) % 8) * SLOT, PER);
+          v.set(flat.subarray(b * PER, (b + 1) * PER));
+          return v;
+        });
+        await w.append({ ...r, images: views });
+      }
+      await w.close();
+      results[mode] = { bytes: Object.fromEntries(readdirSync(d).sort().map((n) => [n, readFileSync(join(d, n)).toString('base64')])), inPlace };
+    }
+    expect(results.auto.bytes).toEqual(results.buffered.bytes);
+    expect(results['auto-refused'].bytes).toEqual(results.buffered.bytes);
+    expect(results.buffered.inPlace).toBe(0);
+    // Where O_DIRECT works, every record's slices went in place (one writev per record).
+    const probe = await openShardFile(join(dir, 'probe.bin'), 'auto');
+    await probe.finish();
+    if (probe.direct) expect(results.auto.inPlace).toBe(6);
   });
 
   it('worker threads drop the parent options a file-started worker refuses (node --input-type=module -e …)', () => {

@@ -290,3 +290,50 @@ describe('zero-copy framing', () => {
     }
   });
 });
+
+describe('image alignment (format.ts alignPad)', () => {
+  it('large records start their images at a multiple of 4096 wherever the frame starts; small ones carry no pad', async () => {
+    const { encodePayload, encodePayloadParts, encodeFrame, encodeFrameParts, IMAGE_ALIGN, ALIGN_MIN_IMAGE_BYTES } = await import('../src/shards/format.js');
+    const big = syntheticRecord({ seed: 5, split: 'train', index: 2, batch: 2, hw: [256, 256] }); // 393,216 image bytes
+    expect(big.images.length).toBeGreaterThanOrEqual(ALIGN_MIN_IMAGE_BYTES);
+    const seen = new Set<number>();
+    for (let at = 0; at < 2 * IMAGE_ALIGN; at++) {
+      const { chunks } = encodeFrameParts(encodePayloadParts(big, at));
+      // chunks: frame head, payload before the images (pad included), the images, the rest, the CRC.
+      expect((at + chunks[0].length + chunks[1].length) % IMAGE_ALIGN, `at ${at}`).toBe(0);
+      expect(chunks[2]).toBe(big.images);
+      seen.add(chunks[1].length);
+    }
+    expect(seen.size).toBe(IMAGE_ALIGN); // every residue needs its own pad length (bin8 and bin16 pads included)
+    for (const at of [0, 1, 4093, 4094, 4095, 3838, 3837, 3836, 12_345]) {
+      const whole = encodeFrame(encodePayload(big, at));
+      expect(Buffer.concat(encodeFrameParts(encodePayloadParts(big, at)).chunks).equals(whole), `at ${at}`).toBe(true);
+      const back = decodePayload(decodeFrameAt(whole, 0).payload);
+      expect(back).not.toHaveProperty('pad');
+      expect(Buffer.from(back.images).equals(Buffer.from(big.images))).toBe(true);
+    }
+    const small = syntheticRecord({ seed: 5, split: 'train', index: 2, batch: 2, hw: [8, 8] });
+    expect(encodePayload(small, 77).equals(encodePayload(small))).toBe(true);
+  });
+
+  it('the writer aligns large records in every shard, the first record of a new shard included', async () => {
+    const dir = await tmp();
+    const w = await openShardWriter({ dir, split: 'train', shardBytes: 1_000_000 });
+    for (let i = 0; i < 5; i++) await w.append(syntheticRecord({ seed: 3, split: 'train', index: i, batch: 1, hw: [300, 300] })); // 270,000 image bytes
+    const shards = await w.close();
+    expect(shards.length).toBe(2);
+    for (const sh of shards) {
+      const idx = await readShardIndex(dir, sh.index);
+      const buf = await readFile(join(dir, sh.file));
+      for (const e of idx.entries) {
+        const { payload } = decodeFrameAt(buf, e.offset);
+        const rec = decodePayload(payload);
+        // The images follow the "images" key (fixstr) and a bin32 header.
+        const key = payload.indexOf(Buffer.from([0xa6, ...Buffer.from('images')]));
+        const start = payload.byteOffset - buf.byteOffset + key + 7 + 5;
+        expect(buf.subarray(start, start + rec.images.length).equals(Buffer.from(rec.images))).toBe(true);
+        expect(start % 4096, `${sh.file} record ${e.index}`).toBe(0);
+      }
+    }
+  });
+});

@@ -129,11 +129,42 @@ export interface RecordPayload extends BatchRecord {
   images: Uint8Array;
 }
 
-/** Encodes a record as the msgpack payload, keys in the documented order. */
-export function encodePayload(r: BatchRecord): Buffer {
+/**
+ * Image alignment: a record whose images hold at least ALIGN_MIN_IMAGE_BYTES carries a `pad`
+ * (zero bytes, before `images`) that puts its first image byte at a multiple of IMAGE_ALIGN in
+ * the shard file. Costs < 0.02 % of a 32 × 512² × 3 record; in return the writer can hand
+ * slice buffers to O_DIRECT without copying them (shard-file.ts), and readers get aligned
+ * images (mmap, np.frombuffer of float32).
+ */
+export const IMAGE_ALIGN = 4096;
+export const ALIGN_MIN_IMAGE_BYTES = 256 << 10;
+
+/** Length of a msgpack bin header for n bytes. */
+const binHeaderLength = (n: number) => (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
+
+/**
+ * Number of pad bytes for a record whose frame starts at byte `at` of its shard, or undefined
+ * (no `pad` key: `at` not given, or images under ALIGN_MIN_IMAGE_BYTES).
+ */
+export function alignPad(r: BatchRecord, at: number | undefined): number | undefined {
+  const n = imageBytes(r);
+  if (at === undefined || n < ALIGN_MIN_IMAGE_BYTES) return undefined;
+  // Frame header, map header, "v" and its value, the "pad" key, the "images" key and bin header.
+  const fixed = 12 + 1 + packr.pack('v').length + packr.pack(PAYLOAD_VERSION).length + packr.pack('pad').length + packr.pack('images').length + binHeaderLength(n);
+  const t = (IMAGE_ALIGN - ((at + fixed) % IMAGE_ALIGN)) % IMAGE_ALIGN;
+  for (let k = 0; ; k++) if ((k + binHeaderLength(k)) % IMAGE_ALIGN === t) return k;
+}
+
+/**
+ * Encodes a record as the msgpack payload, keys in the documented order. `at`: the byte of
+ * the shard where its frame will start (aligns the images, see alignPad).
+ */
+export function encodePayload(r: BatchRecord, at?: number): Buffer {
   validateRecord(r);
+  const pad = alignPad(r, at);
   const obj: Record<string, unknown> = {
     v: PAYLOAD_VERSION,
+    ...(pad === undefined ? {} : { pad: Buffer.alloc(pad) }),
     images: Buffer.concat(imageParts(r)),
     shape: [...r.shape],
     dtype: r.dtype,
@@ -159,7 +190,7 @@ function imageBytes(r: BatchRecord): number {
   return imageParts(r).reduce((n, p) => n + p.byteLength, 0);
 }
 
-/** msgpack bin header (bin8/16/32, the smallest that fits, as msgpackr writes it). */
+/** msgpack bin header (bin8/16/32, the smallest that fits, as msgpackr writes it; binHeaderLength). */
 function binHeader(n: number): Buffer {
   if (n < 0x100) return Buffer.from([0xc4, n]);
   if (n < 0x10000) return Buffer.from([0xc5, n >>> 8, n & 0xff]);
@@ -176,10 +207,12 @@ function binHeader(n: number): Buffer {
  * always copies binary values into its own output buffer. Keys as in encodePayload; each key
  * and value is encoded by the same Packr, so the bytes agree (tested).
  */
-export function encodePayloadParts(r: BatchRecord): Uint8Array[] {
+export function encodePayloadParts(r: BatchRecord, at?: number): Uint8Array[] {
   validateRecord(r);
+  const pad = alignPad(r, at);
   const entries: [string, unknown][] = [
     ['v', PAYLOAD_VERSION],
+    ...(pad === undefined ? [] : [['pad', Buffer.alloc(pad)] as [string, unknown]]),
     ['images', undefined],
     ['shape', [...r.shape]],
     ['dtype', r.dtype],
@@ -193,7 +226,7 @@ export function encodePayloadParts(r: BatchRecord): Uint8Array[] {
     ['index', r.index],
   ];
   if (r.extra !== undefined) entries.push(['extra', r.extra]);
-  const before: Uint8Array[] = [Buffer.from([0x80 | entries.length])]; // fixmap: at most 15 keys
+  const before: Uint8Array[] = [Buffer.from([0x80 | entries.length])]; // fixmap: at most 15 keys (13 + pad + extra)
   const after: Uint8Array[] = [];
   let seenImages = false;
   for (const [k, v] of entries) {
@@ -217,6 +250,7 @@ export function decodePayload(payload: Uint8Array, where = 'record'): RecordPayl
   }
   if (!obj || typeof obj !== 'object') throw new Error(`${where}: payload is not a msgpack map`);
   if (obj.v !== PAYLOAD_VERSION) throw new Error(`${where}: record format version ${obj.v}, this reader supports ${PAYLOAD_VERSION}`);
+  delete obj.pad; // alignment only (alignPad)
   const rec = obj as RecordPayload;
   try {
     validateRecord(rec);

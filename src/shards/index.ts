@@ -13,6 +13,6 @@ export * from './partition.js';
 export { ShardDataset, type ShardDatasetOptions, type DatasetState, type Sample, type Batch, type SliceMeta, type BatchMeta } from './dataset.js';
 export { writeSyntheticDataset, syntheticRecord, type SyntheticDatasetOptions } from './synthetic.js';
 export { mergeDatasets, type MergeResult } from './merge.js';
-export { openShardFile, writeGroups, MAX_WRITE_BYTES, DIRECT_ALIGN, DIRECT_BLOCK, type ShardFile, type ShardIo, type OpenFile } from './shard-file.js';
+export { openShardFile, markPageAligned, writeGroups, MAX_WRITE_BYTES, DIRECT_ALIGN, DIRECT_BLOCK, type ShardFile, type ShardIo, type OpenFile } from './shard-file.js';
 export { checkShardFile, digestFile, digestBytes, digestMismatch, type ShardDigests } from './digest.js';
 export { crc32cCombine, crc32cHex } from './crc32c-combine.js';

@@ -80,6 +80,32 @@ export function writeGroups(chunks: Uint8Array[], limit = MAX_WRITE_BYTES): { ch
   return groups;
 }
 
+/** Writes the chunks in order from `position`: writev of ≤ `limit` bytes each, short writes completed. */
+async function writevAllAt(fh: FileHandle, chunks: Uint8Array[], position: number, limit = Infinity): Promise<void> {
+  for (const group of writeGroups(chunks, limit)) {
+    const { bytesWritten } = await fh.writev(group.chunks, position);
+    if (bytesWritten !== group.length) await writeAllAt(fh, Buffer.concat(group.chunks).subarray(bytesWritten), position + bytesWritten);
+    position += group.length;
+  }
+}
+
+/**
+ * Memory known to be page-aligned: WebAssembly.Memory buffers (V8 maps them with mmap), as the
+ * fast path's output slabs (fast/slab-pool.ts) register theirs. JavaScript cannot ask for an
+ * ArrayBuffer's address, so only registered buffers are handed to O_DIRECT in place.
+ */
+const pageAligned = new WeakSet<ArrayBufferLike>();
+
+/** Declares `buffer` page-aligned (it must be a WebAssembly.Memory's buffer). */
+export function markPageAligned(buffer: ArrayBufferLike): void {
+  pageAligned.add(buffer);
+}
+
+/** A chunk O_DIRECT takes as it is: in registered page-aligned memory, aligned offset and length. */
+function writableInPlace(c: Uint8Array): boolean {
+  return c.byteLength > 0 && c.byteOffset % DIRECT_ALIGN === 0 && c.byteLength % DIRECT_ALIGN === 0 && pageAligned.has(c.buffer);
+}
+
 /** Writes all of `bytes` at `position`, in pieces of at most `piece` bytes. */
 async function writeAllAt(fh: FileHandle, bytes: Uint8Array, position: number, piece = bytes.length): Promise<void> {
   for (let off = 0; off < bytes.length; ) {
@@ -153,7 +179,17 @@ class StagedShardFile implements ShardFile {
   }
 
   async append(chunks: Uint8Array[]): Promise<void> {
-    for (const c of chunks) {
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i];
+      if (this.direct && !this.hash && writableInPlace(c) && (this.offset + this.fill) % DIRECT_ALIGN === 0) {
+        // Page-aligned memory at an aligned file offset (the images of an aligned record,
+        // format.ts alignPad): written from where it is, with the aligned chunks after it.
+        let j = i + 1;
+        while (j < chunks.length && writableInPlace(chunks[j])) j++;
+        await this.writeInPlace(chunks.slice(i, j));
+        i = j - 1;
+        continue;
+      }
       for (let off = 0; off < c.length; ) {
         const n = Math.min(c.length - off, DIRECT_BLOCK - this.fill);
         this.blocks[this.block].set(c.subarray(off, off + n), this.fill);
@@ -163,6 +199,29 @@ class StagedShardFile implements ShardFile {
         if (this.fill === DIRECT_BLOCK) await this.submit(DIRECT_BLOCK);
       }
     }
+  }
+
+  /**
+   * Writes page-aligned chunks at the current (aligned) file offset straight from their memory:
+   * what is staged goes first (its length is aligned, as the offset the chunks start at), then
+   * one writev. Resolves when written, so the caller may reuse the chunks.
+   */
+  private async writeInPlace(run: Uint8Array[]): Promise<void> {
+    if (this.fill > 0) await this.submit(this.fill);
+    const at = this.offset;
+    const total = run.reduce((n, c) => n + c.length, 0);
+    this.offset += total;
+    this.length += total;
+    if (this.direct) {
+      try {
+        return await writevAllAt(this.fh, run, at);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+        await this.toBuffered();
+      }
+    }
+    await this.fallback;
+    await writevAllAt(this.fh, run, at, MAX_WRITE_BYTES);
   }
 
   /** Starts writing and hashing the current block (its first `fill` bytes, `len` with padding); switches blocks. */

@@ -24,7 +24,7 @@ import { canonicalJson, tmpPathFor, writeFileAtomic } from './atomic.js';
 import { encodeFrameParts, encodePayloadParts, FORMAT_VERSION, indexNameFor, INDEX_EXT, MANIFEST, SHARD_EXT, shardName } from './format.js';
 import type { ShardInfo } from './manifest.js';
 import { infoOf, readShardIndex, type IndexEntry, type ShardIndex } from './shard-index.js';
-import { openShardFile, type ShardFile, type ShardIo } from './shard-file.js';
+import { openShardFile, type OpenFile, type ShardFile, type ShardIo } from './shard-file.js';
 import { crc32cCombine, crc32cHex } from './crc32c-combine.js';
 import { checkShardFile } from './digest.js';
 
@@ -39,6 +39,8 @@ export interface ShardWriterOptions {
   io?: ShardIo;
   /** Also record each shard's sha256 (one more pass over the bytes; digest.ts). Default false. */
   sha256?: boolean;
+  /** How shard files are opened (shard-file.ts's OpenFile): tests inject filesystems here. */
+  openFile?: OpenFile;
 }
 
 export interface ShardWriter {
@@ -182,16 +184,23 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       if (closed) throw new Error('ShardWriter.append: writer is closed');
       if (record.split !== split) throw new Error(`ShardWriter.append: record ${record.index} is split '${record.split}', this writer writes '${split}'`);
       if (record.index !== nextIndex) throw new Error(`ShardWriter.append: expected record index ${nextIndex} (records are written in order), got ${record.index}`);
-      let frame: { chunks: Uint8Array[]; length: number; crc: number };
-      try {
-        // Framed as parts and written with writev: the image bytes are never copied.
-        frame = encodeFrameParts(encodePayloadParts(record));
-      } catch (e) {
-        throw new Error(`ShardWriter.append: ${split} record ${record.index}: ${(e as Error).message}`);
+      // Framed as parts (the image bytes are not copied here), laid out for where the frame
+      // starts: large records align their images (format.ts alignPad), so the frame is
+      // encoded again at byte 0 when it opens a new shard.
+      const encode = (at: number) => {
+        try {
+          return encodeFrameParts(encodePayloadParts(record, at));
+        } catch (e) {
+          throw new Error(`ShardWriter.append: ${split} record ${record.index}: ${(e as Error).message}`);
+        }
+      };
+      let frame = encode(fh ? bytes : 0);
+      if (fh && bytes + frame.length > shardBytes) {
+        await finishShard();
+        frame = encode(0);
       }
-      if (fh && bytes + frame.length > shardBytes) await finishShard();
       if (!fh) {
-        fh = await openShardFile(tmpPathFor(join(dir, shardName(split, nextShard))), opts.io ?? 'auto', undefined, opts.sha256 ?? false);
+        fh = await openShardFile(tmpPathFor(join(dir, shardName(split, nextShard))), opts.io ?? 'auto', opts.openFile, opts.sha256 ?? false);
         firstRecord = nextIndex;
       }
       await fh.append(frame.chunks);
