@@ -15,7 +15,7 @@ import { CORPUS } from './helpers/shared.js';
 import { generateDataset } from '../src/fixtures/index.js';
 import { InProcessProcessor, type ProcessorOptions, type SliceResult } from '../src/batching/index.js';
 import { compileWindow, STRATEGIES } from '../src/windowing/index.js';
-import { FastProcessor, createFastProcessor, storedIndex, workerCount, workerScript, WorkerScriptMissingError } from '../src/fast/index.js';
+import { FastProcessor, WorkerPool, createFastProcessor, storedIndex, workerCount, workerScript, WorkerScriptMissingError } from '../src/fast/index.js';
 import { pathToFileURL } from 'node:url';
 import { decodeDicom } from '../src/dicom/index.js';
 import type { OutputDType, SliceRef } from '../src/types.js';
@@ -109,9 +109,10 @@ describe('fast processor: byte parity with InProcessProcessor on generated phant
     await expect(fast.process(refs)).rejects.toThrow(/closed/);
   });
 
-  it('released output buffers are reused by the workers and later batches keep the reference bytes', async () => {
+  it('past the slab cap, released plain output buffers go back transferred and later batches keep the reference bytes', async () => {
     const opts: ProcessorOptions = { plan: compileWindow({ strategy: 'sigmoid-ensemble' }), size: [40, 40], dtype: 'uint8', padding: 'air' };
-    const fast = (await createFastProcessor(opts, { workers: 2 }, { chunk: 2 })) as FastProcessor;
+    // Slab cap 0: every output is a plain ArrayBuffer (test/fast-slabs.test.ts covers the slabs).
+    const fast = await FastProcessor.create(opts, 2, 2, new WorkerPool(2, opts, workerScript(), { capBytes: 0 }));
     const want = await new InProcessProcessor(opts).process(refs);
     let detached = 0;
     for (let round = 0; round < 6; round++) {

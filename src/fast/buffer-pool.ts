@@ -1,10 +1,12 @@
 /**
- * A free list of ArrayBuffers for one thread, bounded in bytes. The fast path takes its output
- * and file-read buffers from it and the pipeline hands the output buffers back once their
- * record is written (FastProcessor.release → WorkerPool.recycle), so a steady run allocates
- * almost nothing per slice: no 0.8 MB `new ArrayBuffer` (zero-fill, page faults), no external
- * memory for the garbage collector to chase. Written by hand: a dozen lines around a Map; the
- * pooling libraries on npm pool objects, not transferable buffers of exact sizes.
+ * A free list of ArrayBuffers for one thread, bounded in bytes. A fast-path worker takes its
+ * file-read buffers from one, and its output buffers from another once its shared output slabs
+ * are at their cap (slab-pool.ts; below the cap outputs are slab slots and never come here).
+ * The pipeline hands such plain output buffers back once their record is written
+ * (FastProcessor.release → WorkerPool.release → recycle, transferred), so even past the cap a
+ * run allocates few buffers: no 0.8 MB `new ArrayBuffer` per slice (zero-fill, page faults).
+ * Written by hand: a dozen lines around a Map; the pooling libraries on npm pool objects, not
+ * transferable buffers of exact sizes.
  *
  * @example
  *   const pool = new BufferPool(48 << 20);

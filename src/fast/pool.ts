@@ -1,24 +1,41 @@
 /**
  * A fixed pool of worker threads running the fast path (worker.ts) on chunks of slices.
  * Bounded: each worker holds at most one chunk; the rest wait as SliceRefs (a few hundred
- * bytes each), so memory does not grow with the dataset. Results come back as transferred
- * buffers (no copy). A worker that dies fails its chunk with the reason, and the pool
- * refuses further work rather than hanging.
+ * bytes each), so memory does not grow with the dataset. A worker that dies fails its chunk
+ * with the reason, and the pool refuses further work rather than hanging.
+ *
+ * Results come back without a copy. Each worker writes outputs into shared slabs of its own
+ * (slab-pool.ts) and announces each slab once ({ id, sab } in a reply); the pool keeps that
+ * SharedArrayBuffer object and turns every later `at: [slab, offset, length]` into a Uint8Array
+ * view over it, so no ArrayBuffer is created per slice here (a transferred buffer per slice
+ * kept the main isolate's garbage collector busy). `release` sends views over known slabs back
+ * to their owning worker as `{ recycleSlots }`, batched per call; other whole buffers (a
+ * worker's plain outputs past its slab cap) go back transferred, as `{ recycle }`. Slabs live
+ * until the pool closes; views handed out keep their memory alive after that.
  *
  * @example
  *   const pool = new WorkerPool(2, opts);
  *   const results = await pool.run(refs);   // SliceResult[]
+ *   pool.release(results.filter((r) => r.ok).map((r) => r.bytes));   // once written
  *   await pool.close();
  */
 import { Worker } from 'node:worker_threads';
 import type { ProcessorOptions, SliceResult } from '../batching/processor.js';
 import type { SliceRef } from '../types.js';
-import type { ChunkReply, ChunkRequest, PlanMessage, RecycleMessage } from './worker.js';
+import type { ChunkReply, ChunkRequest, PlanMessage, RecycleMessage, RecycleSlotsMessage, SlabLimits } from './worker.js';
+import { workerSlabCap, type SlabLoc } from './slab-pool.js';
 import { workerScript } from './worker-url.js';
 import { workerExecArgv } from '../worker-threads.js';
 
 interface Job { req: ChunkRequest; resolve: (r: SliceResult[]) => void; reject: (e: Error) => void }
-interface Slot { worker: Worker; job?: Job }
+interface Slot {
+  worker: Worker;
+  index: number;
+  job?: Job;
+  /** This worker's slabs by id, as announced. */
+  slabs: Map<number, SharedArrayBuffer>;
+  slabBytes: number;
+}
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -27,16 +44,27 @@ export class WorkerPool {
   private nextRecycle = 0;
   private broken?: Error;
   private closed = false;
+  /**
+   * Every announced slab → its worker, its id and the views handed out over it by offset
+   * (release finds a view's owner by its buffer, and sends a slot back only for the very view
+   * that holds it now: a stale view of an earlier slice in a reused slot is ignored).
+   */
+  private readonly owners = new Map<SharedArrayBuffer, { slot: Slot; id: number; out: Map<number, Uint8Array> }>();
+  /** Views passed to release that were not the current holder of a known slot (ignored). */
+  staleReleases = 0;
 
   /**
    * Starts `size` threads. Call setPlanJs before the first run (a worker that has no verdict
-   * verifies the plan itself).
+   * verifies the plan itself). `slabs`: each worker's slab limits (slab-pool.ts; default cap
+   * workerSlabCap(size), FIRST_SLAB_CAP until a slot comes back, slabs of ≥ SLAB_MIN_BYTES);
+   * tests make them small.
    */
-  constructor(readonly size: number, opts: ProcessorOptions, script = workerScript()) {
+  constructor(readonly size: number, opts: ProcessorOptions, script = workerScript(), slabs: SlabLimits = {}) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
+    const limits: SlabLimits = { ...slabs, capBytes: slabs.capBytes ?? workerSlabCap(size) };
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(script, { workerData: { opts }, execArgv: workerExecArgv() });
-      const slot: Slot = { worker };
+      const worker = new Worker(script, { workerData: { opts, slabs: limits }, execArgv: workerExecArgv() });
+      const slot: Slot = { worker, index: i, slabs: new Map(), slabBytes: 0 };
       worker.on('message', (m: ChunkReply) => this.done(slot, m));
       worker.on('error', (e) => this.die(slot, e));
       worker.on('exit', (code) => {
@@ -62,8 +90,49 @@ export class WorkerPool {
   }
 
   /**
-   * Hands output buffers back to the workers for reuse (transferred: they are detached here).
-   * Only buffers nothing else refers to may be passed.
+   * Output bytes the caller is done with (nothing reads them any more) go back to the workers:
+   * views over a worker's slab as `{ recycleSlots }` to that worker (their memory is reused: the
+   * views stay valid objects but their bytes will change); views that own a whole ArrayBuffer
+   * through `recycle` (detached here). Only the view objects `run` returned count: a slab view
+   * released twice, a stale one whose slot now holds a later slice, or another view over slab
+   * memory (a subarray, a copy of the view) is ignored and counted in `staleReleases` (the
+   * worker also ignores a slot that is already free). Anything else (part of a plain buffer,
+   * an empty view, any view after close) is left alone.
+   */
+  release(bytes: Uint8Array[]): void {
+    if (this.closed || this.broken || !bytes.length) return;
+    let slots: SlabLoc[][] | undefined;
+    let whole: ArrayBuffer[] | undefined;
+    for (const b of bytes) {
+      const own = this.owners.get(b.buffer as SharedArrayBuffer);
+      if (own) {
+        if (own.out.get(b.byteOffset) !== b) {
+          this.staleReleases++;
+          continue;
+        }
+        own.out.delete(b.byteOffset);
+        slots ??= [];
+        (slots[own.slot.index] ??= []).push([own.id, b.byteOffset, b.byteLength]);
+      } else if (b.byteLength > 0 && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer)) {
+        (whole ??= []).push(b.buffer as ArrayBuffer);
+      }
+    }
+    if (slots) {
+      slots.forEach((locs, i) => {
+        if (locs) this.slots[i].worker.postMessage({ recycleSlots: locs } satisfies RecycleSlotsMessage);
+      });
+    }
+    if (whole) this.recycle([...new Set(whole)]);
+  }
+
+  /** Slabs each worker has announced: count and bytes, in worker order. */
+  slabStats(): { slabs: number; bytes: number }[] {
+    return this.slots.map((s) => ({ slabs: s.slabs.size, bytes: s.slabBytes }));
+  }
+
+  /**
+   * Hands plain output buffers back to the workers for reuse (transferred: they are detached
+   * here). Only buffers nothing else refers to may be passed.
    */
   recycle(buffers: ArrayBuffer[]): void {
     if (this.closed || this.broken || !buffers.length) return;
@@ -83,8 +152,31 @@ export class WorkerPool {
     const job = slot.job;
     slot.job = undefined;
     if (!job || job.req.id !== m.id) return this.die(slot, new Error(`worker answered chunk ${m.id}, expected ${job?.req.id}`));
+    if (m.slabs) {
+      for (const { id, sab } of m.slabs) {
+        slot.slabs.set(id, sab);
+        slot.slabBytes += sab.byteLength;
+        this.owners.set(sab, { slot, id, out: new Map() });
+      }
+    }
     if ('error' in m) job.reject(new Error(`fast processor worker: ${m.error}`));
-    else job.resolve(m.results);
+    else {
+      const results = m.results as SliceResult[];
+      for (let i = 0; i < results.length; i++) {
+        const r = m.results[i];
+        if (!('at' in r)) continue;
+        const [id, offset, length] = r.at;
+        const sab = slot.slabs.get(id);
+        if (!sab) {
+          slot.job = job;
+          return this.die(slot, new Error(`worker ${slot.index} answered with slab ${id}, which it never announced`));
+        }
+        const bytes = new Uint8Array(sab, offset, length);
+        this.owners.get(sab)!.out.set(offset, bytes);
+        results[i] = { ok: true, ref: r.ref, bytes };
+      }
+      job.resolve(results);
+    }
     this.pump();
   }
 
@@ -99,6 +191,7 @@ export class WorkerPool {
     if (this.closed) return;
     this.closed = true;
     for (const j of this.queue.splice(0)) j.reject(new Error('WorkerPool: closed'));
+    this.owners.clear();
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

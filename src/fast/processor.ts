@@ -5,7 +5,9 @@
  *     (window-lut.ts; the plan itself is evaluated by applyWindowReference on the table),
  *   - read + decode + window + resize + encode on worker threads over every core
  *     (`workers: auto` = os.availableParallelism(); N; 0 = the same fast path in-process),
- *   - bounded: one chunk per worker in flight, output buffers transferred back.
+ *   - bounded: one chunk per worker in flight; outputs come back as views over shared slabs
+ *     each worker registers once (pool.ts, slab-pool.ts), and `release` hands their slots back
+ *     to the worker that owns them, so a steady run creates no buffer per slice on either side.
  * `workers: auto` without a build (TypeScript sources, no dist/fast/worker.js) runs in-process
  * with a log line; an explicit `workers: N` then fails with the command to run.
  * On a non-cpu tfjs backend (webgpu, tensorflow, wasm) it returns InProcessProcessor, whose
@@ -77,11 +79,15 @@ export class FastProcessor implements BatchProcessor {
     return (await Promise.all(parts)).flat();
   }
 
-  /** Output bytes the caller is done with go back to the workers (whole buffers only). */
+  /**
+   * Output bytes the caller is done with go back to the workers (WorkerPool.release): slab views
+   * as `{ recycleSlots }` to their owning worker, one message per worker per call (their bytes
+   * will be overwritten: the caller must not read them again); whole plain buffers transferred
+   * (detached). Pass the views `process` returned: a view released before, a subarray or a
+   * view over memory the pool does not know is ignored. In-process: a no-op.
+   */
   release(bytes: Uint8Array[]): void {
-    if (!this.pool) return;
-    const whole = bytes.filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.byteLength > 0).map((b) => b.buffer as ArrayBuffer);
-    this.pool.recycle([...new Set(whole)]);
+    this.pool?.release(bytes);
   }
 
   async close(): Promise<void> {

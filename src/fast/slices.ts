@@ -25,7 +25,11 @@ import { loadTf } from './tf-lazy.js';
 
 /** Buffers a worker reuses: slice outputs (handed back by the pipeline) and file reads. */
 export interface ChunkBuffers {
-  out: BufferPool;
+  /**
+   * `n` bytes for a slice output (contents undefined: every byte is written); the worker's are
+   * slab slots (slab-pool.ts), or pooled ArrayBuffers past its slab cap.
+   */
+  out: (n: number) => Uint8Array;
   read: BufferPool;
 }
 
@@ -80,8 +84,9 @@ async function decodeChecked(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOp
 }
 
 /**
- * Processes `refs` on the calling thread. With `buffers`, outputs and file reads use pooled
- * buffers (the file buffers go back to the pool when the chunk is done).
+ * Processes `refs` on the calling thread. With `buffers`, outputs (of every path: table, resize,
+ * reference) and file reads use the worker's buffers (the file buffers go back to the pool when
+ * the chunk is done).
  */
 export async function processChunk(refs: SliceRef[], opts: ProcessorOptions, buffers?: ChunkBuffers): Promise<SliceResult[]> {
   const results: SliceResult[] = new Array(refs.length);
@@ -106,7 +111,7 @@ export async function processChunk(refs: SliceRef[], opts: ProcessorOptions, buf
     if (ix) lut.push({ ix, meta, rows: img.rows, cols: img.cols, i });
     else slow.push({ ref: refs[i], rows: img.rows, cols: img.cols, hu: huFrame(img, 0, { padding: opts.padding }), meta, i });
   }
-  const bytes = await windowLut(opts.plan, lut, { ...opts, alloc: buffers && ((n) => new Uint8Array(buffers.out.take(n))) });
+  const bytes = await windowLut(opts.plan, lut, { ...opts, alloc: buffers?.out });
   lut.forEach((s, j) => (results[s.i] = { ok: true, ref: refs[s.i], bytes: bytes[j] }));
   // The reference path, grouped by size like InProcessProcessor.
   const groups = new Map<string, typeof slow>();
@@ -118,7 +123,11 @@ export async function processChunk(refs: SliceRef[], opts: ProcessorOptions, buf
   const windowGroup = groups.size ? (await loadTf(), (await import('../batching/processor.js')).windowGroup) : undefined;
   for (const group of groups.values()) {
     const out = await windowGroup!(group, opts);
-    group.forEach((d, j) => (results[d.i] = { ok: true, ref: d.ref, bytes: out[j].slice() }));
+    group.forEach((d, j) => {
+      const own = buffers ? buffers.out(out[j].byteLength) : new Uint8Array(out[j].byteLength);
+      own.set(out[j]);
+      results[d.i] = { ok: true, ref: d.ref, bytes: own };
+    });
   }
   // Nothing refers to the file bytes any more (HU, tables and outputs are copies).
   for (const f of reads) buffers!.read.give(f.buffer as ArrayBuffer);

@@ -289,7 +289,12 @@ export async function windowLut(
       const bytes = await tensorBytes(y, opts.dtype);
       y.dispose();
       const per = bytes.length / members.length;
-      members.forEach((b, j) => (out[b] = bytes.slice(j * per, (j + 1) * per)));
+      members.forEach((b, j) => {
+        const part = bytes.subarray(j * per, (j + 1) * per);
+        const own = opts.alloc ? opts.alloc(per) : new Uint8Array(per);
+        own.set(part);
+        out[b] = own;
+      });
     }
   }
   return out;

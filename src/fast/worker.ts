@@ -1,60 +1,104 @@
 /**
  * Worker-thread entry of the fast processor (compiled to dist/fast/worker.js; pool.ts starts
  * it). It loads only the fast path; tfjs and the codecs' WASM are loaded on first need
- * (tf-lazy.ts, slices.ts). It answers chunk requests:
+ * (tf-lazy.ts, slices.ts). Messages:
  *
- *   in : { id, refs: SliceRef[] }
- *   out: { id, results: SliceResult[] }   (output buffers transferred, not copied)
- *   out: { id, error: string }            (an unexpected failure of the whole chunk)
  *   in : { planJs: boolean }              (the main thread's verdict on the plan's JavaScript
  *                                          table function; sent before the first chunk)
- *   in : { recycle: ArrayBuffer[] }       (output buffers whose record is written, transferred
- *                                          back for reuse; no answer)
+ *   in : { id, refs: SliceRef[] }         (a chunk to process)
+ *   out: { id, results: WireResult[], slabs?: SlabGrant[] }
+ *        Output bytes live in this worker's shared slabs (slab-pool.ts): an ok result carries
+ *        `at: [slab id, byte offset, length]` instead of `bytes`, and a slab's
+ *        { id, sab: SharedArrayBuffer } comes once, in the first reply that uses it. Past the
+ *        slab cap an ok result carries `bytes` in a plain ArrayBuffer, transferred (not copied).
+ *   out: { id, error: string, slabs? }    (an unexpected failure of the whole chunk; the slots
+ *                                          it had taken are free again; new slabs announced)
+ *   in : { recycleSlots: SlabLoc[] }      (slots whose record is written: free for reuse; a slot
+ *                                          already free or unknown is ignored; no answer)
+ *   in : { recycle: ArrayBuffer[] }       (plain output buffers, transferred back for reuse; no
+ *                                          answer)
  *
- * `workerData` carries the ProcessorOptions (the WindowPlan is plain JSON); the main thread's
- * verdict on the plan's JavaScript table function (plan-js.ts) comes as the first message.
+ * `workerData` carries the ProcessorOptions (the WindowPlan is plain JSON) and the slab limits
+ * ({ capBytes, minBytes, firstCapBytes }, see slab-pool.ts; the pool fills in the cap); the main thread's verdict
+ * on the plan's JavaScript table function (plan-js.ts) comes as the first message.
  *
  * @example
- *   new Worker(new URL('./worker.js', import.meta.url), { workerData: { opts } });
+ *   new Worker(new URL('./worker.js', import.meta.url), { workerData: { opts, slabs: { capBytes: 192 << 20 } } });
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ProcessorOptions, SliceResult } from '../batching/slice.js';
+import type { ProcessorOptions, SliceFail, SliceOk, SliceResult } from '../batching/slice.js';
 import type { SliceRef } from '../types.js';
 import { BufferPool } from './buffer-pool.js';
+import { SlabPool, type SlabGrant, type SlabLoc } from './slab-pool.js';
 import { processChunk, type ChunkBuffers } from './slices.js';
 import { presetTableFn } from './window-lut.js';
 
 export interface ChunkRequest { id: number; refs: SliceRef[] }
 export interface RecycleMessage { recycle: ArrayBuffer[] }
+export interface RecycleSlotsMessage { recycleSlots: SlabLoc[] }
 export interface PlanMessage { planJs: boolean }
-export type ChunkReply = { id: number; results: SliceResult[] } | { id: number; error: string };
+/** Slab limits of one worker (SlabPool's capBytes, slabMinBytes, firstCapBytes); all optional. */
+export interface SlabLimits { capBytes?: number; minBytes?: number; firstCapBytes?: number }
+/** An ok result whose bytes are in a slab announced by this or an earlier reply. */
+export interface SliceAt { ok: true; ref: SliceRef; at: SlabLoc }
+export type WireResult = SliceOk | SliceFail | SliceAt;
+export type ChunkReply = { id: number; results: WireResult[]; slabs?: SlabGrant[] } | { id: number; error: string; slabs?: SlabGrant[] };
 
 const port = parentPort;
 if (!port) throw new Error('src/fast/worker.ts is a worker-thread entry; start it with new Worker(…)');
-const { opts } = workerData as { opts: ProcessorOptions };
-// ~60 slices of 512×512×3 uint8 outputs and ~60 CT files: bounds what a worker keeps for reuse.
-const buffers: ChunkBuffers = { out: new BufferPool(48 << 20), read: new BufferPool(32 << 20) };
+const { opts, slabs: limits = {} } = workerData as { opts: ProcessorOptions; slabs?: SlabLimits };
+const slabs = new SlabPool(limits.capBytes, limits.minBytes, limits.firstCapBytes);
+// Past the slab cap: plain output buffers, reused when the pipeline hands them back (~60 slices
+// of 512×512×3 uint8), and ~60 CT files.
+const plain = new BufferPool(48 << 20);
+/** Slots taken by the chunk in progress, given back if it fails. */
+let taken: Uint8Array[] = [];
+const buffers: ChunkBuffers = {
+  out: (n) => {
+    const v = slabs.take(n);
+    if (!v) return new Uint8Array(plain.take(n));
+    taken.push(v);
+    return v;
+  },
+  read: new BufferPool(32 << 20),
+};
 
-port.on('message', async (msg: ChunkRequest | RecycleMessage | PlanMessage) => {
+port.on('message', async (msg: ChunkRequest | RecycleMessage | RecycleSlotsMessage | PlanMessage) => {
   if ('planJs' in msg) {
     presetTableFn(opts.plan, msg.planJs);
     return;
   }
-  if ('recycle' in msg) {
-    for (const b of msg.recycle) buffers.out.give(b);
+  if ('recycleSlots' in msg) {
+    for (const [id, offset, length] of msg.recycleSlots) slabs.give(id, offset, length);
     return;
   }
+  if ('recycle' in msg) {
+    for (const b of msg.recycle) plain.give(b);
+    return;
+  }
+  taken = [];
+  let fresh: SlabGrant[] = [];
   try {
     const results = await processChunk(msg.refs, opts, buffers);
+    const wire: WireResult[] = results;
     const transfer: ArrayBuffer[] = [];
-    for (const r of results) {
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i];
       if (!r.ok) continue;
+      const at = slabs.locate(r.bytes);
+      if (at) {
+        wire[i] = { ok: true, ref: r.ref, at };
+        continue;
+      }
       // Transfer whole buffers only when the slice owns its buffer.
       const b = r.bytes;
       if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !transfer.includes(b.buffer as ArrayBuffer)) transfer.push(b.buffer as ArrayBuffer);
     }
-    port.postMessage({ id: msg.id, results } satisfies ChunkReply, transfer);
+    fresh = slabs.drainNew();
+    port.postMessage({ id: msg.id, results: wire, ...(fresh.length ? { slabs: fresh } : {}) } satisfies ChunkReply, transfer);
   } catch (e) {
-    port.postMessage({ id: msg.id, error: (e as Error)?.stack ?? String(e) } satisfies ChunkReply);
+    for (const v of taken) slabs.untake(v);
+    fresh.push(...slabs.drainNew());
+    port.postMessage({ id: msg.id, error: (e as Error)?.stack ?? String(e), ...(fresh.length ? { slabs: fresh } : {}) } satisfies ChunkReply);
   }
 });
