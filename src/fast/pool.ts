@@ -26,6 +26,7 @@ import type { ChunkReply, ChunkRequest, PlanMessage, RecycleMessage, RecycleSlot
 import { workerSlabCap, type SlabLoc } from './slab-pool.js';
 import { workerScript } from './worker-url.js';
 import { workerExecArgv } from '../worker-threads.js';
+import { markPageAligned } from '../shards/shard-file.js';
 
 interface Job { req: ChunkRequest; resolve: (r: SliceResult[]) => void; reject: (e: Error) => void }
 interface Slot {
@@ -157,6 +158,8 @@ export class WorkerPool {
         slot.slabs.set(id, sab);
         slot.slabBytes += sab.byteLength;
         this.owners.set(sab, { slot, id, out: new Map() });
+        // A WebAssembly.Memory: page-aligned, so the shard writer may hand its slots to O_DIRECT as they are.
+        markPageAligned(sab);
       }
     }
     if ('error' in m) job.reject(new Error(`fast processor worker: ${m.error}`));

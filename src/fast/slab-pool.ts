@@ -45,11 +45,11 @@ export const WORKER_SLAB_MIN_CAP = 32 << 20;
 export const POOL_SLAB_BYTES = 384 << 20;
 /**
  * The bound before any slot has come back: what a caller that never releases pins per worker.
- * The pipeline releases after its first record, by which time a worker of two has written ~32
- * slices (3 slabs of 11 × 512²×3 uint8 slots = 24.75 MiB); larger outputs spill to plain
- * buffers for that first record or two.
+ * The pipeline releases after its first record, by which time a worker of two has written ~48
+ * slices (two batches ahead: 5 slabs of 11 × 512²×3 uint8 slots = 41.25 MiB); larger outputs
+ * spill to plain buffers for that first record or two.
  */
-export const FIRST_SLAB_CAP = 32 << 20;
+export const FIRST_SLAB_CAP = 48 << 20;
 
 /** The per-worker slab cap of a pool of `workers` threads (see WORKER_SLAB_CAP). */
 export function workerSlabCap(workers: number): number {
