@@ -337,3 +337,45 @@ describe('image alignment (format.ts alignPad)', () => {
     }
   });
 });
+
+describe('queued appends', () => {
+  const recs = () => Array.from({ length: 9 }, (_, i) => syntheticRecord({ seed: 8, split: 'train', index: i, batch: 2, hw: [260, 260] })); // 405,600 image bytes: aligned records
+
+  it('records appended without waiting give the same folder as one append at a time, across rotations', async () => {
+    const [a, b] = [await tmp(), await tmp()];
+    const wa = await openShardWriter({ dir: a, split: 'train', shardBytes: 1_300_000 });
+    for (const r of recs()) await wa.append(r);
+    const sa = await wa.close();
+    const wb = await openShardWriter({ dir: b, split: 'train', shardBytes: 1_300_000 });
+    const pending = recs().map((r) => wb.append(r)); // all laid out before any is written
+    const sb = await wb.close();
+    await Promise.all(pending);
+    expect(sa.length).toBeGreaterThan(2);
+    expect(sb).toEqual(sa);
+    expect(await dirBytes(b)).toEqual(await dirBytes(a));
+  });
+
+  it('a failed write fails the appends queued after it and close, naming the cause', async () => {
+    const dir = await tmp();
+    const { open } = await import('node:fs/promises');
+    let writes = 0;
+    const openFile = async (path: string, flags: number, mode?: number) => {
+      const fh = await open(path, flags, mode);
+      const fail = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+      const w = fh.write.bind(fh);
+      const wv = fh.writev.bind(fh);
+      fh.write = ((...args: Parameters<typeof fh.write>) => (++writes > 2 ? fail() : w(...args))) as typeof fh.write;
+      fh.writev = ((...args: Parameters<typeof fh.writev>) => (++writes > 2 ? fail() : wv(...args))) as typeof fh.writev;
+      return fh;
+    };
+    const w = await openShardWriter({ dir, split: 'train', shardBytes: 1_300_000, io: 'buffered', openFile });
+    const results = await Promise.allSettled(recs().map((r) => w.append(r)));
+    expect(results[0].status).toBe('fulfilled');
+    const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed.length).toBeGreaterThan(0);
+    expect(results.slice(results.findIndex((r) => r.status === 'rejected')).every((r) => r.status === 'rejected')).toBe(true);
+    expect(String(failed[0].reason)).toMatch(/ENOSPC/);
+    await expect(w.close()).rejects.toThrow(/ENOSPC/);
+    expect((await readdir(dir)).filter((n) => n.endsWith('.ctws'))).toEqual([]); // nothing under a final name
+  });
+});

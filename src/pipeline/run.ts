@@ -231,6 +231,9 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     queue.push(job);
   };
 
+  // Records appended and not yet on disk (finish keeps at most two; their slices stay in memory).
+  const writes: Promise<void>[] = [];
+
   const finish = async ({ st, refs, results }: Job) => {
     const index = st.index;
     if (index < st.writer.committedRecords) {
@@ -282,12 +285,18 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     st.carry = undefined;
     const record = assembleRecord(ok, { size: config.resize as [number, number], channels, dtype: config.output.dtype, strategy: plan.name, split: st.split, index });
     if (context) record.extra = context.recordExtra(ok);
-    await st.writer.append(record, [...carried, ...notes]);
-    // Written and hashed: the slice buffers can be reused (no-op for processors without release).
-    processor.release?.(ok.map((s) => s.bytes));
-    slicesWritten += ok.length;
-    recordsWritten++;
-    opts.onProgress?.({ slices: slicesWritten, records: recordsWritten, quarantined: quarantinedNow + csvQuarantine.length, fraction: csvSize ? progressState.bytes / csvSize : 1, elapsedMs: Date.now() - t0 });
+    // Laid out now, written behind the records before it: this thread goes on to the next
+    // batch while the disk takes this one (≤ 2 records' writes outstanding, see `writes`).
+    const written = st.writer.append(record, [...carried, ...notes]).then(() => {
+      // Written: the slice buffers can be reused (no-op for processors without release).
+      processor.release?.(ok.map((s) => s.bytes));
+      slicesWritten += ok.length;
+      recordsWritten++;
+      opts.onProgress?.({ slices: slicesWritten, records: recordsWritten, quarantined: quarantinedNow + csvQuarantine.length, fraction: csvSize ? progressState.bytes / csvSize : 1, elapsedMs: Date.now() - t0 });
+    });
+    written.catch(() => {}); // awaited below or after the last batch
+    writes.push(written);
+    while (writes.length > 2) await writes.shift();
   };
 
   const emit = async (st: SplitState, refs: SliceRef[]) => {
@@ -313,9 +322,10 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     }
     for (const st of states.values()) for (const b of st.balancer.end()) await emit(st, b.refs);
     while (queue.length) await finish(queue.shift()!);
+    while (writes.length) await writes.shift();
   } finally {
-    // On an error, let batches in flight settle before the workers go away.
-    await Promise.allSettled(queue.map((j) => j.results));
+    // On an error, let batches and writes in flight settle before the workers go away.
+    await Promise.allSettled([...queue.map((j) => j.results), ...writes]);
     await processor.close();
   }
 

@@ -48,7 +48,14 @@ export interface ShardWriter {
   readonly committedRecords: number;
   /** Quarantine notes stored with committed records (so a resumed run's manifest equals an uninterrupted run's). */
   readonly committedNotes: Quarantine[];
-  /** Appends one record; `notes` are the inputs quarantined while it was made, stored in the shard's index. */
+  /**
+   * Appends one record; `notes` are the inputs quarantined while it was made, stored in the
+   * shard's index. The record is laid out when this is called (its place, its index entry), its
+   * bytes written in call order after the records before it; the promise settles when they are
+   * written, and the record's buffers may be reused. A caller may append the next record before
+   * that (the pipeline encodes record k+1 while k is written). A failed write fails the appends
+   * queued after it, and close.
+   */
   append(record: BatchRecord, notes?: Quarantine[]): Promise<void>;
   /** Completes the open shard; returns all shards of this split, committed ones included. */
   close(): Promise<ShardInfo[]>;
@@ -135,95 +142,117 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
   let nextShard = committed.length;
   let nextIndex = committedRecords;
   let closed = false;
-  // State of the open shard.
-  let fh: ShardFile | undefined;
+  // The open shard as planned: each append lays out its record at once (offset, rotation,
+  // index entry, CRC), and queues its I/O behind the I/O of the records before it. A caller
+  // may therefore encode the next record while this one is still being written (appendQueued).
+  let open = false;
   let bytes = 0;
   let crc = 0; // CRC-32C of the open shard's bytes so far
   let firstRecord = nextIndex;
   let entries: IndexEntry[] = [];
+  // I/O, one step after another: open a shard file, append a frame, finish a shard.
+  let io: Promise<void> = Promise.resolve();
+  let fh: ShardFile | undefined;
 
-  async function finishShard(): Promise<void> {
-    if (!fh) return;
-    const file = shardName(split, nextShard);
-    const idxFile = indexNameFor(file);
-    const written = await fh.finish();
-    fh = undefined;
-    if (written.length !== bytes) throw new Error(`ShardWriter: ${file}: wrote ${written.length} bytes, expected ${bytes}`);
-    const sum = (k: 'slices' | 'positives' | 'negatives') => entries.reduce((a, e) => a + e[k], 0);
-    const idx: ShardIndex = {
-      formatVersion: FORMAT_VERSION,
-      file,
-      index: idxFile,
-      split,
-      shard: nextShard,
-      shardBytes,
-      firstRecord,
-      records: entries.length,
-      slices: sum('slices'),
-      bytes,
-      crc32c: crc32cHex(crc),
-      sha256: written.sha256,
-      positives: sum('positives'),
-      negatives: sum('negatives'),
-      entries,
-    };
-    // Index first, then the shard: a shard under its final name always has its index.
-    await writeFileAtomic(join(dir, idxFile), canonicalJson(idx));
-    await rename(tmpPathFor(join(dir, file)), join(dir, file));
-    shards.push(infoOf(idx));
+  /** Queues the completion of the open shard (fsync, index, rename) and starts a new plan. */
+  function queueFinish(): void {
+    if (!open) return;
+    const shard = nextShard;
+    const plan = { bytes, crc, firstRecord, entries };
+    open = false;
     nextShard++;
     bytes = 0;
     crc = 0;
     entries = [];
+    io = io.then(async () => {
+      const file = shardName(split, shard);
+      const idxFile = indexNameFor(file);
+      const written = await fh!.finish();
+      fh = undefined;
+      if (written.length !== plan.bytes) throw new Error(`ShardWriter: ${file}: wrote ${written.length} bytes, expected ${plan.bytes}`);
+      const sum = (k: 'slices' | 'positives' | 'negatives') => plan.entries.reduce((a, e) => a + e[k], 0);
+      const idx: ShardIndex = {
+        formatVersion: FORMAT_VERSION,
+        file,
+        index: idxFile,
+        split,
+        shard,
+        shardBytes,
+        firstRecord: plan.firstRecord,
+        records: plan.entries.length,
+        slices: sum('slices'),
+        bytes: plan.bytes,
+        crc32c: crc32cHex(plan.crc),
+        sha256: written.sha256,
+        positives: sum('positives'),
+        negatives: sum('negatives'),
+        entries: plan.entries,
+      };
+      // Index first, then the shard: a shard under its final name always has its index.
+      await writeFileAtomic(join(dir, idxFile), canonicalJson(idx));
+      await rename(tmpPathFor(join(dir, file)), join(dir, file));
+      shards.push(infoOf(idx));
+    });
+  }
+
+  /** Lays out `record` and queues its I/O; the promise settles when its bytes are written. */
+  function appendQueued(record: BatchRecord, notes: Quarantine[]): Promise<void> {
+    if (closed) return Promise.reject(new Error('ShardWriter.append: writer is closed'));
+    if (record.split !== split) return Promise.reject(new Error(`ShardWriter.append: record ${record.index} is split '${record.split}', this writer writes '${split}'`));
+    if (record.index !== nextIndex) return Promise.reject(new Error(`ShardWriter.append: expected record index ${nextIndex} (records are written in order), got ${record.index}`));
+    // Framed as parts (the image bytes are not copied here), laid out for where the frame
+    // starts: large records align their images (format.ts alignPad), so the frame is
+    // encoded again at byte 0 when it opens a new shard.
+    const encode = (at: number) => encodeFrameParts(encodePayloadParts(record, at));
+    let frame: ReturnType<typeof encode>;
+    try {
+      frame = encode(open ? bytes : 0);
+      if (open && bytes + frame.length > shardBytes) {
+        queueFinish();
+        frame = encode(0);
+      }
+    } catch (e) {
+      return Promise.reject(new Error(`ShardWriter.append: ${split} record ${record.index}: ${(e as Error).message}`));
+    }
+    if (!open) {
+      const path = tmpPathFor(join(dir, shardName(split, nextShard)));
+      io = io.then(async () => {
+        fh = await openShardFile(path, opts.io ?? 'auto', opts.openFile, opts.sha256 ?? false);
+      });
+      open = true;
+      firstRecord = nextIndex;
+    }
+    const chunks = frame.chunks;
+    io = io.then(() => fh!.append(chunks));
+    const positives = record.labels.filter((l) => l === 1).length;
+    const entry: IndexEntry = {
+      offset: bytes,
+      length: frame.length - 16,
+      index: record.index,
+      slices: record.shape[0],
+      positives,
+      negatives: record.labels.length - positives,
+    };
+    if (notes.length) entry.notes = notes;
+    entries.push(entry);
+    crc = crc32cCombine(crc, frame.crc, frame.length);
+    bytes += frame.length;
+    nextIndex++;
+    return io;
   }
 
   return {
     committedRecords,
     committedNotes,
-    async append(record: BatchRecord, notes: Quarantine[] = []): Promise<void> {
-      if (closed) throw new Error('ShardWriter.append: writer is closed');
-      if (record.split !== split) throw new Error(`ShardWriter.append: record ${record.index} is split '${record.split}', this writer writes '${split}'`);
-      if (record.index !== nextIndex) throw new Error(`ShardWriter.append: expected record index ${nextIndex} (records are written in order), got ${record.index}`);
-      // Framed as parts (the image bytes are not copied here), laid out for where the frame
-      // starts: large records align their images (format.ts alignPad), so the frame is
-      // encoded again at byte 0 when it opens a new shard.
-      const encode = (at: number) => {
-        try {
-          return encodeFrameParts(encodePayloadParts(record, at));
-        } catch (e) {
-          throw new Error(`ShardWriter.append: ${split} record ${record.index}: ${(e as Error).message}`);
-        }
-      };
-      let frame = encode(fh ? bytes : 0);
-      if (fh && bytes + frame.length > shardBytes) {
-        await finishShard();
-        frame = encode(0);
-      }
-      if (!fh) {
-        fh = await openShardFile(tmpPathFor(join(dir, shardName(split, nextShard))), opts.io ?? 'auto', opts.openFile, opts.sha256 ?? false);
-        firstRecord = nextIndex;
-      }
-      await fh.append(frame.chunks);
-      const positives = record.labels.filter((l) => l === 1).length;
-      const entry: IndexEntry = {
-        offset: bytes,
-        length: frame.length - 16,
-        index: record.index,
-        slices: record.shape[0],
-        positives,
-        negatives: record.labels.length - positives,
-      };
-      if (notes.length) entry.notes = notes;
-      entries.push(entry);
-      crc = crc32cCombine(crc, frame.crc, frame.length);
-      bytes += frame.length;
-      nextIndex++;
+    append(record: BatchRecord, notes: Quarantine[] = []): Promise<void> {
+      return appendQueued(record, notes);
     },
     async close(): Promise<ShardInfo[]> {
       if (!closed) {
         closed = true;
-        await finishShard();
+        queueFinish();
       }
+      await io;
       return [...shards];
     },
   };
