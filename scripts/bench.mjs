@@ -389,7 +389,7 @@ else console.log(`decode per syntax: ${JSON.stringify(decodeSyntax)}`);
 const show = (label, v) => console.log(`${label}: ${v?.skipped ?? v?.error ?? JSON.stringify(v)}`);
 if (readRows?.node) {
   console.log(`read the run's shards (${readRows.split}):`);
-  for (const [k, label] of [['node', 'Node readRecords, CRC + sha256'], ['nodeNoVerify', 'Node readRecords, CRC only'], ['nodeShuffled', 'Node ShardDataset, shuffled'], ['python', 'Python iter_batches, sha256'], ['pythonNoVerify', 'Python iter_batches, no sha256']]) {
+  for (const [k, label] of [['node', 'Node readRecords, CRC + shard digest'], ['nodeNoVerify', 'Node readRecords, CRC only'], ['nodeShuffled', 'Node ShardDataset, shuffled'], ['python', 'Python iter_batches, shard digest'], ['pythonNoVerify', 'Python iter_batches, no digest']]) {
     const r = readRows[k];
     if (r && !r.error) console.log(`  ${pad(label, 40)}${lpad(r.records_per_s ?? r.slices_per_s ?? '', 10)} ${r.unit ?? 'records'}/s ${lpad(r.mb_per_s, 9)} MB/s`);
     else if (r) console.log(`  ${pad(label, 40)}${r.error}`);

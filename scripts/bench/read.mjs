@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * Read benchmark: records/s and MB/s (decoded image bytes) for the Node reader (`readRecords`,
- * CRC + sha256 checked, and CRC only; ShardDataset, shuffled per-slice access) and the Python reader
- * (`iter_batches`, sha256 checked, and length CRC only), on a dataset folder.
+ * CRC + shard digest (crc32c; sha256 where recorded) checked, and CRC only; ShardDataset, shuffled
+ * per-slice access) and the Python reader (`iter_batches`, shard digest checked, and length CRC
+ * only), on a dataset folder. The digest check reads each shard once more.
  *
  *   node scripts/bench/read.mjs <outdir>            # needs `npm run build`
  *   node scripts/bench/read.mjs --synthetic [MB]    # writes a synthetic uint8 dataset first (default 200 MB)
