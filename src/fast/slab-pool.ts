@@ -7,8 +7,9 @@
  * external memory in each receiving isolate, which kept starting major GCs on the main thread.
  *
  *   - A slab is a `WebAssembly.Memory({ shared: true })`'s buffer: page-aligned (64 KiB).
- *   - Slots are rounded up to 4096 bytes and start at 4096-aligned offsets (a later change may
- *     write them with O_DIRECT). Each slab holds slots of one size, at least SLAB_MIN_BYTES of
+ *   - Slots are rounded up to 4096 bytes and start at 4096-aligned offsets: the main thread
+ *     registers each slab as page-aligned and the shard writer hands the slots to O_DIRECT as
+ *     they are (shards/shard-file.ts). Each slab holds slots of one size, at least SLAB_MIN_BYTES of
  *     them (one slot when a slot is larger); free slots are kept per slot size.
  *   - Slabs are bounded per worker (`capBytes`): past it `take` answers undefined and the worker
  *     falls back to plain ArrayBuffers (transferred, as before, and collected when dropped).
@@ -34,8 +35,9 @@ const PAGE = 65536;
 /** A slab holds at least this many bytes of slots (or one slot when a slot is larger). */
 export const SLAB_MIN_BYTES = 8 << 20;
 /**
- * Upper bound on one worker's slabs. A steady pipeline run keeps ~2 batches of outputs in
- * flight in all (64 slices of 0.79 MB for 512²×3 uint8 at batch 32, 4× that for float32), so
+ * Upper bound on one worker's slabs. A steady pipeline run keeps up to ~5 batches of outputs
+ * alive in all (two being windowed, one being framed, two being written: 160 slices of 0.79 MB
+ * for 512²×3 uint8 at batch 32, ~63 MiB per worker of two; 4× that for float32), so
  * releasing callers use a few slabs per worker; the cap only matters for callers that never
  * release (slice context, other commands), which otherwise would grow slabs forever. The pool
  * gives each worker POOL_SLAB_BYTES / workers, clamped to [WORKER_SLAB_MIN_CAP, WORKER_SLAB_CAP].
@@ -45,9 +47,9 @@ export const WORKER_SLAB_MIN_CAP = 32 << 20;
 export const POOL_SLAB_BYTES = 384 << 20;
 /**
  * The bound before any slot has come back: what a caller that never releases pins per worker.
- * The pipeline releases after its first record, by which time a worker of two has written ~48
- * slices (two batches ahead: 5 slabs of 11 × 512²×3 uint8 slots = 41.25 MiB); larger outputs
- * spill to plain buffers for that first record or two.
+ * The pipeline releases once its first record is on disk, by which time a worker of two has
+ * windowed ~48–64 slices (5 slabs of 11 × 512²×3 uint8 slots = 41.25 MiB fit); what does not
+ * fit spills to plain buffers for that first record or two, and larger outputs a little longer.
  */
 export const FIRST_SLAB_CAP = 48 << 20;
 
