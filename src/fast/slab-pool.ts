@@ -36,8 +36,8 @@ const PAGE = 65536;
 export const SLAB_MIN_BYTES = 8 << 20;
 /**
  * Upper bound on one worker's slabs. A steady pipeline run keeps up to ~5 batches of outputs
- * alive in all (two being windowed, one being framed, two being written: 160 slices of 0.79 MB
- * for 512²×3 uint8 at batch 32, ~63 MiB per worker of two; 4× that for float32), so
+ * alive in all (two being windowed, one being framed, up to two being written: 160 slices of
+ * 0.79 MB for 512²×3 uint8 at batch 32, ~63 MiB per worker of two; 4× that for float32), so
  * releasing callers use a few slabs per worker; the cap only matters for callers that never
  * release (slice context, other commands), which otherwise would grow slabs forever. The pool
  * gives each worker POOL_SLAB_BYTES / workers, clamped to [WORKER_SLAB_MIN_CAP, WORKER_SLAB_CAP].
