@@ -156,3 +156,17 @@ describe('format-1 folders (sha256 per shard, no crc32c)', () => {
     await expect(readShardIndex(dir, sh.index)).rejects.toThrow(`${sh.index}: field "sha256" missing (format 1)`);
   });
 });
+
+describe('resume across formats', () => {
+  it('refuses to continue a run whose committed shards are format 1, naming the file', async () => {
+    const dir = await tmp();
+    const w = await openShardWriter({ dir, split: 'train', shardBytes: 1500 });
+    for (let i = 0; i < 4; i++) await w.append(syntheticRecord({ seed: 2, split: 'train', index: i, batch: 2, hw: [8, 8] }));
+    const shards = await w.close();
+    const idx = await readShardIndex(dir, shards[0].index);
+    const { crc32c: _c, ...rest } = idx;
+    await writeFile(join(dir, shards[0].index), canonicalJson({ ...rest, formatVersion: 1, sha256: hexSha(await readFile(join(dir, shards[0].file))) }));
+    await expect(openShardWriter({ dir, split: 'train', shardBytes: 1500, resume: true })).rejects.toThrow(`resume: ${shards[0].index} is format 1, this build writes format ${FORMAT_VERSION}`);
+    expect(await readdir(dir)).toContain(shards[0].file); // nothing deleted
+  });
+});

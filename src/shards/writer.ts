@@ -108,6 +108,9 @@ async function scanCommitted(dir: string, split: Split, shardBytes: number): Pro
     } catch {
       break;
     }
+    if (idx.formatVersion !== FORMAT_VERSION) {
+      throw new OutputFolderError(`resume: ${idxFile} is format ${idx.formatVersion}, this build writes format ${FORMAT_VERSION}; one dataset cannot mix them: finish it with the build that started it, or start again in an empty folder`);
+    }
     if (idx.shardBytes !== shardBytes) {
       throw new OutputFolderError(`resume: ${idxFile} was written with shardBytes=${idx.shardBytes}, this run uses ${shardBytes}; resume with the same config`);
     }
