@@ -157,6 +157,7 @@ def read_frame(f, entry, where, full_crc=False):
         if pcrc != masked_crc32c(payload):
             raise ShardError(f"{where}: payload CRC mismatch (payload damaged)")
     rec = msgpack.unpackb(payload, raw=False)
+    rec.pop("pad", None)  # alignment bytes only (docs/shard-format.md §3)
     if rec.get("v") != PAYLOAD_VERSION:
         raise ShardError(f"{where}: record format version {rec.get('v')}, this reader supports {PAYLOAD_VERSION}")
     return rec

@@ -51,6 +51,29 @@ describe('Python reader (numpy + msgpack only)', () => {
     });
   }
 
+  it('reads aligned records (images ≥ 256 KiB carry a pad) as Node does, without the pad', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ctw-py-aligned-'));
+    await writeSyntheticDataset(dir, { seed: 6, records: { train: 3 }, batch: 2, hw: [300, 300], shardBytes: 1_200_000 }); // 540,000 image bytes a record
+    const out = JSON.parse(pyCode(`import json, ctwindow_shards as c
+recs = list(c.iter_records(${JSON.stringify(dir)}, verify=True))
+print(json.dumps([{"keys": sorted(r.keys()), "index": r["index"], "sum": sum(r["images"][::997]), "n": len(r["images"])} for r in recs]))`));
+    const node = [];
+    for await (const r of readRecords(dir)) node.push({ index: r.index, n: r.images.length, sum: r.images.filter((_, i) => i % 997 === 0).reduce((a, b) => a + b, 0) });
+    expect(out.map((r: { index: number; n: number; sum: number }) => ({ index: r.index, n: r.n, sum: r.sum }))).toEqual(node);
+    expect(node.length).toBe(3);
+    for (const r of out) expect(r.keys).not.toContain('pad');
+    // The pad is really there on disk: the images of every record start at a multiple of 4096.
+    const m = await readManifest(dir);
+    for (const sh of m.splits.train!.shards) {
+      const idx = await readShardIndex(dir, sh.index);
+      const buf = await readFile(join(dir, sh.file));
+      for (const e of idx.entries) {
+        const key = buf.indexOf(Buffer.from([0xa6, ...Buffer.from('images')]), e.offset);
+        expect((key + 7 + 5) % 4096).toBe(0);
+      }
+    }
+  });
+
   it('same hash, generator and permutation as Node', () => {
     const out = JSON.parse(pyCode('import json, ctwindow_shards as c\nprint(json.dumps([c.hash_seed(1, 0, 1), c.hash_seed(-5, 2**40, 7), c.permutation(17, 12345)]))'));
     expect(out).toEqual([hashSeed(1, 0, 1), hashSeed(-5, 2 ** 40, 7), Array.from(permutation(17, 12345))]);
