@@ -43,10 +43,12 @@ export const MANIFEST = 'manifest.json';
 /** Bytes per element of each dtype (batching/dtype.ts). */
 export const DTYPE_BYTES = BYTES_PER;
 
+/** TFRecord's mask of a crc32c. */
+const mask = (crc: number) => ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+
 /** Masked crc32c as in TFRecord. */
 export function maskedCrc32c(data: Uint8Array): number {
-  const crc = crc32c(data) >>> 0;
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+  return mask(crc32c(data) >>> 0);
 }
 
 /** Frames one payload. */
@@ -77,7 +79,7 @@ export function encodeFrameParts(parts: Uint8Array[]): { chunks: Uint8Array[]; l
   head.writeBigUInt64LE(BigInt(n), 0);
   head.writeUInt32LE(maskedCrc32c(head.subarray(0, 8)), 8);
   const tail = Buffer.allocUnsafe(4);
-  tail.writeUInt32LE(((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0, 0);
+  tail.writeUInt32LE(mask(crc), 0);
   const frameCrc = crc32cCombine(crc32cCombine(crc32c(head), crc, n), crc32c(tail), 4);
   return { chunks: [head, ...parts, tail], length: FRAME_OVERHEAD + n, crc: frameCrc };
 }
@@ -142,6 +144,9 @@ export const ALIGN_MIN_IMAGE_BYTES = 256 << 10;
 /** Length of a msgpack bin header for n bytes. */
 const binHeaderLength = (n: number) => (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
 
+/** Frame header, map header, "v" and its value, the "pad" key and the "images" key: the bytes before images, less the pad value and the images' bin header. */
+const PREFIX_BEFORE_IMAGES = 12 + 1 + packr.pack('v').length + packr.pack(PAYLOAD_VERSION).length + packr.pack('pad').length + packr.pack('images').length;
+
 /**
  * Number of pad bytes for a record whose frame starts at byte `at` of its shard, or undefined
  * (no `pad` key: `at` not given, or images under ALIGN_MIN_IMAGE_BYTES).
@@ -149,8 +154,7 @@ const binHeaderLength = (n: number) => (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
 export function alignPad(r: BatchRecord, at: number | undefined): number | undefined {
   const n = imageBytes(r);
   if (at === undefined || n < ALIGN_MIN_IMAGE_BYTES) return undefined;
-  // Frame header, map header, "v" and its value, the "pad" key, the "images" key and bin header.
-  const fixed = 12 + 1 + packr.pack('v').length + packr.pack(PAYLOAD_VERSION).length + packr.pack('pad').length + packr.pack('images').length + binHeaderLength(n);
+  const fixed = PREFIX_BEFORE_IMAGES + binHeaderLength(n);
   const t = (IMAGE_ALIGN - ((at + fixed) % IMAGE_ALIGN)) % IMAGE_ALIGN;
   for (let k = 0; ; k++) if ((k + binHeaderLength(k)) % IMAGE_ALIGN === t) return k;
 }

@@ -124,14 +124,9 @@ class BufferedShardFile implements ShardFile {
   }
 
   async append(chunks: Uint8Array[]): Promise<void> {
-    for (const group of writeGroups(chunks)) {
-      const { bytesWritten } = await this.fh.writev(group.chunks, this.length);
-      if (bytesWritten !== group.length) {
-        // Short write (rare on regular files): write the remainder explicitly.
-        await writeAllAt(this.fh, Buffer.concat(group.chunks).subarray(bytesWritten), this.length + bytesWritten);
-      }
-      this.length += group.length;
-    }
+    const at = this.length;
+    this.length += chunks.reduce((n, c) => n + c.length, 0);
+    await writevAllAt(this.fh, chunks, at, MAX_WRITE_BYTES);
     if (this.hash) for (const c of chunks) this.hash.update(c);
   }
 
@@ -212,16 +207,10 @@ class StagedShardFile implements ShardFile {
     const total = run.reduce((n, c) => n + c.length, 0);
     this.offset += total;
     this.length += total;
-    if (this.direct) {
-      try {
-        return await writevAllAt(this.fh, run, at);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-        await this.toBuffered();
-      }
-    }
-    await this.fallback;
-    await writevAllAt(this.fh, run, at, MAX_WRITE_BYTES);
+    await this.writeDirectOr(
+      () => writevAllAt(this.fh, run, at),
+      () => writevAllAt(this.fh, run, at, MAX_WRITE_BYTES),
+    );
   }
 
   /** Starts writing and hashing the current block (its first `fill` bytes, `len` with padding); switches blocks. */
@@ -240,17 +229,28 @@ class StagedShardFile implements ShardFile {
     this.inFlight[this.block] = undefined;
   }
 
-  private async write(k: number, len: number, fill: number, at: number): Promise<void> {
+  private write(k: number, len: number, fill: number, at: number): Promise<void> {
+    return this.writeDirectOr(
+      () => writeAllAt(this.fh, this.blocks[k].subarray(0, len), at),
+      () => writeAllAt(this.fh, this.blocks[k].subarray(0, fill), at, MAX_WRITE_BYTES),
+    );
+  }
+
+  /**
+   * `direct` while O_DIRECT is accepted; after an EINVAL (here or in a write in flight) the
+   * file goes buffered and `buffered` writes the same bytes (unpadded, in ≤ 1 MiB pieces).
+   */
+  private async writeDirectOr(direct: () => Promise<void>, buffered: () => Promise<void>): Promise<void> {
     if (this.direct) {
       try {
-        return await writeAllAt(this.fh, this.blocks[k].subarray(0, len), at);
+        return await direct();
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
         await this.toBuffered();
       }
     }
-    await this.fallback; // the other block may be switching handles
-    await writeAllAt(this.fh, this.blocks[k].subarray(0, fill), at, MAX_WRITE_BYTES);
+    await this.fallback; // another write may be switching handles
+    await buffered();
   }
 
   /**

@@ -147,7 +147,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
   let closed = false;
   // The open shard as planned: each append lays out its record at once (offset, rotation,
   // index entry, CRC), and queues its I/O behind the I/O of the records before it. A caller
-  // may therefore encode the next record while this one is still being written (appendQueued).
+  // may therefore encode the next record while this one is still being written.
   let open = false;
   let bytes = 0;
   let crc = 0; // CRC-32C of the open shard's bytes so far
@@ -199,7 +199,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
   }
 
   /** Lays out `record` and queues its I/O; the promise settles when its bytes are written. */
-  function appendQueued(record: BatchRecord, notes: Quarantine[]): Promise<void> {
+  function append(record: BatchRecord, notes: Quarantine[] = []): Promise<void> {
     if (closed) return Promise.reject(new Error('ShardWriter.append: writer is closed'));
     if (record.split !== split) return Promise.reject(new Error(`ShardWriter.append: record ${record.index} is split '${record.split}', this writer writes '${split}'`));
     if (record.index !== nextIndex) return Promise.reject(new Error(`ShardWriter.append: expected record index ${nextIndex} (records are written in order), got ${record.index}`));
@@ -247,9 +247,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
   return {
     committedRecords,
     committedNotes,
-    append(record: BatchRecord, notes: Quarantine[] = []): Promise<void> {
-      return appendQueued(record, notes);
-    },
+    append,
     async close(): Promise<ShardInfo[]> {
       if (!closed) {
         closed = true;
