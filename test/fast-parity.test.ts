@@ -15,7 +15,11 @@ import { CORPUS } from './helpers/shared.js';
 import { generateDataset } from '../src/fixtures/index.js';
 import { InProcessProcessor, type ProcessorOptions, type SliceResult } from '../src/batching/index.js';
 import { compileWindow, STRATEGIES } from '../src/windowing/index.js';
-import { FastProcessor, WorkerPool, createFastProcessor, storedIndex, workerCount, workerScript, WorkerScriptMissingError } from '../src/fast/index.js';
+import { FastProcessor, WorkerPool, createFastProcessor, storedIndex, windowLut, workerCount, workerScript, WorkerScriptMissingError } from '../src/fast/index.js';
+import { applyWindowReference, sliceMeta } from '../src/windowing/index.js';
+import { encodeValues } from '../src/batching/index.js';
+import { huFrame } from '../src/dicom/index.js';
+import type { DicomImage } from '../src/types.js';
 import { pathToFileURL } from 'node:url';
 import { decodeDicom } from '../src/dicom/index.js';
 import type { OutputDType, SliceRef } from '../src/types.js';
@@ -48,14 +52,53 @@ async function both(refs: SliceRef[], opts: ProcessorOptions, fast: FastProcesso
   return [a, b];
 }
 
+describe('table resize: the tfjs-cpu arithmetic, near every rounding boundary', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  // HU 0..1020 through a window normalised to [0, 1] in steps of 1/1020, i.e. half uint8 levels:
+  // float32 rounding puts table values, and their bilinear mixes, on and next to k + ½ of 255.
+  const halfLevels = compileWindow({ channels: [
+    { name: 'a', terms: [{ kind: 'clip', center: 510, width: 1020, norm: 'window' }] },
+    { name: 'b', terms: [{ kind: 'clip', center: 255, width: 510, norm: 'window' }] },
+    { name: 'c', terms: [{ kind: 'sigmoid', center: 500, width: 900, norm: 'image' }] },
+  ] });
+  let s = 4242;
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  function image(rows: number, cols: number): DicomImage {
+    const stored = Int16Array.from({ length: rows * cols }, () => Math.floor(rnd() * 1021));
+    return { transferSyntax: '1.2.840.10008.1.2.1', rows, cols, frames: 1, samplesPerPixel: 1, bitsAllocated: 16, bitsStored: 16, pixelRepresentation: 1,
+      photometric: 'MONOCHROME2', stored, slope: 1, intercept: 0, windowCenter: [], windowWidth: [] };
+  }
+  for (const dtype of ['uint8', 'float16', 'float32'] as OutputDType[]) {
+    it(`${dtype}: down 2×, down odd ratios, up, non-square — equal to resizeBilinear + the encoder`, () => {
+      let compared = 0;
+      for (const [rows, cols, h, w] of [[96, 96, 48, 48], [96, 80, 61, 33], [50, 64, 97, 128], [96, 96, 96, 95]]) {
+        const img = image(rows, cols);
+        const got = windowLut(halfLevels, [{ ix: storedIndex(img, 'keep')!, meta: sliceMeta(img), rows, cols }], { size: [h, w], dtype })[0];
+        const want = tf.tidy(() => {
+          const hu = tf.tensor3d(huFrame(img, 0, { padding: 'keep' }), [1, rows, cols]);
+          return tf.image.resizeBilinear(applyWindowReference(halfLevels, hu, [sliceMeta(img)]), [h, w], false, true).dataSync() as Float32Array;
+        });
+        const bytes = encodeValues(want, dtype);
+        expect(got.length).toBe(bytes.length);
+        const bad = got.findIndex((b, i) => b !== bytes[i]);
+        expect(bad, `${rows}×${cols} → ${h}×${w}: first difference at byte ${bad}`).toBe(-1);
+        compared += want.length;
+      }
+      expect(compared).toBeGreaterThan(50_000);
+    });
+  }
+});
+
 describe('fast processor: byte parity with InProcessProcessor on generated phantom CT', () => {
   let dir = '';
   let refs: SliceRef[] = [];
   beforeAll(async () => {
     await tf.setBackend('cpu');
     dir = mkdtempSync(join(tmpdir(), 'ctw-fast-'));
-    // 40×40 slices plus a 45×45 exam (otherSizeEvery) so both the direct and the resize path run.
-    const ds = await generateDataset(dir, { exams: 3, slicesPerExam: 3, rows: 40, cols: 40, seed: 7, otherSizeEvery: 3, otherSize: [45, 45] });
+    // 40×40 slices plus a non-square 45×52 exam (otherSizeEvery) so both the direct and the resize path run.
+    const ds = await generateDataset(dir, { exams: 3, slicesPerExam: 3, rows: 40, cols: 40, seed: 7, otherSizeEvery: 3, otherSize: [45, 52] });
     refs = ds.slices.map((s, i) => refOf(s.path, i));
     // Bad inputs: a missing file and a truncated one, mid-batch.
     const truncated = join(dir, 'truncated.dcm');
@@ -71,20 +114,46 @@ describe('fast processor: byte parity with InProcessProcessor on generated phant
       sizes.add(`${img.rows}x${img.cols}`);
       expect(storedIndex(img, 'air')!.hu.length).toBeGreaterThan(20);
     }
-    expect([...sizes].sort()).toEqual(['40x40', '45x45']);
+    expect([...sizes].sort()).toEqual(['40x40', '45x52']);
   });
 
+  // Output sizes: identity for the 40×40 slices, down (both axes, non-square), up (both axes).
+  const SIZES: [number, number][] = [[40, 40], [24, 32], [64, 57]];
   for (const strategy of STRATEGIES) {
-    it(`${strategy}: uint8, float16 and float32 identical (in-process fast path)`, async () => {
+    it(`${strategy}: uint8, float16 and float32 identical at every output size (in-process fast path)`, async () => {
       for (const dtype of ['uint8', 'float16', 'float32'] as OutputDType[]) {
-        const opts: ProcessorOptions = { plan: compileWindow({ strategy }), size: [40, 40], dtype, padding: 'air' };
-        const f = await FastProcessor.create(opts, 0);
-        const [a, b] = await both(refs, opts, f);
-        expect(a.filter((r) => r.ok).length).toBe(9);
-        sameResults(a, b, `${strategy}/${dtype}`);
+        for (const size of SIZES) {
+          const opts: ProcessorOptions = { plan: compileWindow({ strategy }), size, dtype, padding: 'air' };
+          const f = await FastProcessor.create(opts, 0);
+          const [a, b] = await both(refs, opts, f);
+          expect(a.filter((r) => r.ok).length).toBe(9);
+          sameResults(a, b, `${strategy}/${dtype}/${size.join('x')}`);
+        }
       }
     });
   }
+
+  it('custom channels (one, four) identical at every output size', async () => {
+    const windows = [
+      { channels: [{ name: 'g', terms: [{ kind: 'sigmoid', center: 60, width: 500 }, { kind: 'raw', weight: 0.2 }], norm: 'image' }], repeat: false },
+      { channels: [
+        { name: 'a', terms: [{ kind: 'clip', center: 40, width: 400 }] },
+        { name: 'b', terms: [{ kind: 'metadata' }], map: { kind: 'spread', index: 2 } },
+        { name: 'c', terms: [{ kind: 'clip', center: -600, width: 1500, above: 'floor', norm: 'window' }] },
+        { name: 'd', terms: [{ kind: 'sigmoid', center: 100, width: 700 }], map: { kind: 'gradient', component: 'r', floor: 0.01 } },
+      ] },
+    ];
+    for (const w of windows) {
+      for (const dtype of ['uint8', 'float16', 'float32'] as OutputDType[]) {
+        for (const size of SIZES) {
+          const opts: ProcessorOptions = { plan: compileWindow(w as never), size, dtype, padding: 'air' };
+          const [a, b] = await both(refs, opts, await FastProcessor.create(opts, 0));
+          expect(a.filter((r) => r.ok).length).toBe(9);
+          sameResults(a, b, `custom ${opts.plan.channels.length} channels/${dtype}/${size.join('x')}`);
+        }
+      }
+    }
+  });
 
   it('resizing to another size and padding: keep are identical too', async () => {
     for (const strategy of ['sigmoid-ensemble', 'gradient', 'none'] as const) {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {
   applyWindow,
-  applyWindowLut,
+  applyWindowTable,
   applyWindowReference,
   compileWindow,
   STRATEGIES,
@@ -58,7 +58,7 @@ describe('windowing properties (cpu)', () => {
       const metas = Array.from({ length: B }, (_, b) => ({ ...META, windowCenter: [40 + 100 * b], slope: b === 2 ? -1 : 1 }));
       const hu = tf.tensor3d(data, [B, H, W]);
       const ref = applyWindowReference(plan, hu, metas);
-      const lut = applyWindowLut(plan, hu, metas)!;
+      const lut = applyWindowTable(tf, plan, hu, metas)!;
       const viaApply = applyWindow(plan, hu, metas);
       expect(ref.shape, strategy).toEqual([B, H, W, 3]);
       const rv = ref.dataSync();
@@ -86,7 +86,7 @@ describe('windowing properties (cpu)', () => {
       const plan = compileWindow({ strategy });
       for (const v of [wide, frac]) {
         const hu = tf.tensor3d(v, [1, 8, 8]);
-        const a = applyWindowLut(plan, hu, [META])!;
+        const a = applyWindowTable(tf, plan, hu, [META])!;
         const b = applyWindowReference(plan, hu, [META]);
         expect(Array.from(a.dataSync()), strategy).toEqual(Array.from(b.dataSync()));
         tf.dispose([hu, a, b]);

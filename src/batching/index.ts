@@ -1,3 +1,3 @@
-export { InProcessProcessor, readSlice, decodeSlice, windowGroup, windowMeta, fail, type BatchProcessor, type ProcessorOptions, type SliceResult, type SliceOk, type SliceFail, type DecodedSlice } from './processor.js';
+export { InProcessProcessor, readSlice, decodeSlice, windowGroup, fail, type BatchProcessor, type ProcessorOptions, type SliceResult, type SliceOk, type SliceFail, type DecodedSlice } from './processor.js';
 export { assembleRecord, type RecordContext } from './record.js';
-export { encodeValues, tensorBytes, toFloat16Bits, BYTES_PER } from './quantize.js';
+export { encodeValues, tensorBytes, toFloat16Bits, uint8Of, BYTES_PER } from './quantize.js';

@@ -10,11 +10,11 @@ import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { DicomImage, SliceRef } from '../types.js';
 import { decodeDicom, huFrame } from '../dicom/index.js';
-import { applyWindow, windowProblem } from '../windowing/index.js';
+import { applyWindow, sliceMeta, windowProblem } from '../windowing/index.js';
 import { tensorBytes } from './quantize.js';
-import { fail, windowMeta, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceResult } from './slice.js';
+import { fail, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceResult } from './slice.js';
 
-export { fail, windowMeta, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceOk, type SliceResult } from './slice.js';
+export { fail, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceOk, type SliceResult } from './slice.js';
 
 
 /** Reads a slice's file; a missing or unreadable file is a quarantine, not a crash. */
@@ -37,7 +37,7 @@ export async function decodeSlice(ref: SliceRef, bytes: Uint8Array, opts: Proces
     return fail(ref, 'decode', `${ref.path}: ${(e as { reason?: string }).reason ?? (e as Error).message}`);
   }
   if (img.samplesPerPixel !== 1) return fail(ref, 'decode', `${ref.path}: ${img.samplesPerPixel} samples per pixel (${img.photometric}); CT slices are monochrome`);
-  const meta = windowMeta(img);
+  const meta = sliceMeta(img);
   const problem = windowProblem(opts.plan, meta);
   if (problem) return fail(ref, 'window', `${ref.path}: ${problem}`);
   return { ref, rows: img.rows, cols: img.cols, hu: huFrame(img, 0, { padding: opts.padding }), meta };

@@ -6,7 +6,7 @@
  * @example
  *   return fail(ref, 'read', `file not found: ${ref.path}`);
  */
-import type { DicomImage, OutputDType, Quarantine, SliceRef } from '../types.js';
+import type { OutputDType, Quarantine, SliceRef } from '../types.js';
 import type { SliceWindowMeta, WindowPlan } from '../windowing/plan.js';
 
 export interface SliceOk { ok: true; ref: SliceRef; bytes: Uint8Array }
@@ -36,8 +36,5 @@ export function fail(ref: SliceRef, stage: Quarantine['stage'], reason: string):
   return { ok: false, ref, quarantine: { stage, reason, row: ref.row, path: ref.path, sop: ref.sop, study: ref.study } };
 }
 
-export function windowMeta(img: DicomImage): SliceWindowMeta {
-  return { windowCenter: img.windowCenter, windowWidth: img.windowWidth, slope: img.slope, intercept: img.intercept };
-}
 
 export interface DecodedSlice { ref: SliceRef; rows: number; cols: number; hu: Float32Array; meta: SliceWindowMeta }

@@ -22,7 +22,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ProcessorOptions, SliceResult } from '../batching/processor.js';
 import type { SliceRef } from '../types.js';
-import type { ChunkReply, ChunkRequest, PlanMessage, RecycleMessage, RecycleSlotsMessage, SlabLimits } from './worker.js';
+import type { ChunkReply, ChunkRequest, RecycleMessage, RecycleSlotsMessage, SlabLimits } from './worker.js';
 import { workerSlabCap, type SlabLoc } from './slab-pool.js';
 import { workerScript } from './worker-url.js';
 import { workerExecArgv } from '../worker-threads.js';
@@ -55,8 +55,7 @@ export class WorkerPool {
   staleReleases = 0;
 
   /**
-   * Starts `size` threads. Call setPlanJs before the first run (a worker that has no verdict
-   * verifies the plan itself). `slabs`: each worker's slab limits (slab-pool.ts; default cap
+   * Starts `size` threads. `slabs`: each worker's slab limits (slab-pool.ts; default cap
    * workerSlabCap(size), FIRST_SLAB_CAP until a slot comes back, slabs of ≥ SLAB_MIN_BYTES);
    * tests make them small.
    */
@@ -83,11 +82,6 @@ export class WorkerPool {
       this.queue.push({ req: { id: this.nextId++, refs }, resolve, reject });
       this.pump();
     });
-  }
-
-  /** Tells every worker the main thread's verdict on the plan's JavaScript table function. */
-  setPlanJs(usable: boolean): void {
-    for (const s of this.slots) s.worker.postMessage({ planJs: usable } satisfies PlanMessage);
   }
 
   /**

@@ -13,8 +13,8 @@
  * On a non-cpu tfjs backend (webgpu, tensorflow, wasm) it returns InProcessProcessor, whose
  * bytes are that backend's, and says so through `log`.
  * `startFastWorkers` starts the threads before the main thread has loaded tfjs (the pipeline
- * calls it right after reading its config), so their start-up overlaps; the plan's verdict
- * (plan-verify.ts) reaches them before their first chunk.
+ * calls it right after reading its config), so their start-up overlaps. A plan the table
+ * executor cannot run is refused here, naming the reason (planProblem), never run slowly.
  *
  * @example
  *   const summary = await runPipeline('pipelines/demo.yaml', { processor: createFastProcessor });
@@ -25,7 +25,7 @@ import type { SliceRef } from '../types.js';
 import { WorkerPool } from './pool.js';
 import { processChunk } from './slices.js';
 import { workerScript } from './worker-url.js';
-import { planTableFn } from './window-lut.js';
+import { planProblem } from '../windowing/primitives/index.js';
 
 export interface FastConfig {
   /** 'auto' = one per core, 0 = in-process. */
@@ -42,11 +42,6 @@ export interface FastOptions {
   backend?: string;
 }
 
-/** Whether the plan's JavaScript table function may be used (window-lut.ts's planTableFn). */
-async function verifyPlan(opts: ProcessorOptions): Promise<boolean> {
-  return (await planTableFn(opts.plan)) !== null;
-}
-
 /** Resolves `workers: auto | N` to a thread count. */
 export function workerCount(w: FastConfig['workers']): number {
   if (w === undefined || w === 'auto') return Math.max(1, availableParallelism());
@@ -58,12 +53,13 @@ export class FastProcessor implements BatchProcessor {
   private constructor(private readonly opts: ProcessorOptions, private readonly pool: WorkerPool | undefined, private readonly chunk?: number) {}
 
   static async create(opts: ProcessorOptions, workers: number, chunk?: number, started?: WorkerPool): Promise<FastProcessor> {
-    // Verify the plan's JavaScript table function once, here (cpu backend), for every worker.
-    const planJs = await verifyPlan(opts);
+    const problem = planProblem(opts.plan);
+    if (problem) {
+      await started?.close();
+      throw new Error(`fast processor: window plan '${opts.plan.name}': ${problem}`);
+    }
     if (workers === 0) return new FastProcessor(opts, undefined, chunk);
-    const pool = started ?? new WorkerPool(workers, opts, workerScript());
-    pool.setPlanJs(planJs);
-    return new FastProcessor(opts, pool, chunk);
+    return new FastProcessor(opts, started ?? new WorkerPool(workers, opts, workerScript()), chunk);
   }
 
   get threads(): number {

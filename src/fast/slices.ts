@@ -17,8 +17,9 @@ import { DicomDecodeError } from '../dicom/errors.js';
 import { huFrame } from '../dicom/hu.js';
 import { closeSync, fstatSync, openSync, readFileSync, readSync as fsReadSync } from 'node:fs';
 import type { BufferPool } from './buffer-pool.js';
-import { fail, windowMeta, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/slice.js';
+import { fail, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/slice.js';
 import { windowProblem } from '../windowing/problem.js';
+import { sliceMeta } from '../windowing/meta.js';
 import { storedIndex } from './stored-index.js';
 import { windowLut, type LutSlice } from './window-lut.js';
 import { loadTf } from './tf-lazy.js';
@@ -78,7 +79,7 @@ async function decodeChecked(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOp
     return fail(ref, 'decode', `${ref.path}: ${(e as { reason?: string }).reason ?? (e as Error).message}`);
   }
   if (img.samplesPerPixel !== 1) return fail(ref, 'decode', `${ref.path}: ${img.samplesPerPixel} samples per pixel (${img.photometric}); CT slices are monochrome`);
-  const problem = windowProblem(opts.plan, windowMeta(img));
+  const problem = windowProblem(opts.plan, sliceMeta(img));
   if (problem) return fail(ref, 'window', `${ref.path}: ${problem}`);
   return img;
 }
@@ -106,12 +107,12 @@ export async function processChunk(refs: SliceRef[], opts: ProcessorOptions, buf
       continue;
     }
     files[i] = undefined as never; // let the file bytes go
-    const meta = windowMeta(img);
+    const meta = sliceMeta(img);
     const ix = img.rows * img.cols > 0 ? storedIndex(img, opts.padding) : undefined;
     if (ix) lut.push({ ix, meta, rows: img.rows, cols: img.cols, i });
     else slow.push({ ref: refs[i], rows: img.rows, cols: img.cols, hu: huFrame(img, 0, { padding: opts.padding }), meta, i });
   }
-  const bytes = await windowLut(opts.plan, lut, { ...opts, alloc: buffers?.out });
+  const bytes = windowLut(opts.plan, lut, { ...opts, alloc: buffers?.out });
   lut.forEach((s, j) => (results[s.i] = { ok: true, ref: refs[s.i], bytes: bytes[j] }));
   // The reference path, grouped by size like InProcessProcessor.
   const groups = new Map<string, typeof slow>();

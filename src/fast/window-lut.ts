@@ -13,13 +13,27 @@
  * @example
  *   const bytes = windowLut(plan, [{ ix, meta, rows: 512, cols: 512 }], { size: [512, 512], dtype: 'uint8' });
  */
+/**
+ * The table executor: a decoded slice to output bytes — window, resize, encode — through
+ * per-slice lookup tables. The plan is evaluated once per distinct stored value of each slice
+ * (windowing/table.ts, compiled from each primitive's table form; the same float32 steps as the
+ * tfjs reference, held to it bit for bit by the tests). Then, per output value:
+ *   - same size: every pixel copies its value's entry, encoded once per table entry;
+ *   - other sizes (any input, any output, up or down): bilinear resampling with the exact
+ *     arithmetic of tf.image.resizeBilinear(x, size, false, true) on tfjs-cpu (half-pixel
+ *     centres; double lerps of float32 values, stored as float32), reading the four source
+ *     pixels' entries straight from the table, then encoding each value as `tensorBytes` does.
+ * Same bytes as InProcessProcessor on the cpu backend, at a fraction of the cost; no tfjs.
+ *
+ * @example
+ *   const bytes = windowLut(plan, [{ ix, meta, rows: 512, cols: 512 }], { size: [256, 256], dtype: 'uint8' });
+ */
 import type { OutputDType } from '../types.js';
 import { BYTES_PER } from '../batching/dtype.js';
+import { encodeValues, toFloat16Bits, uint8Of } from '../batching/encode.js';
 import type { WindowPlan, SliceWindowMeta } from '../windowing/plan.js';
+import { tableFor } from '../windowing/table.js';
 import type { StoredIndex } from './stored-index.js';
-import { compilePlanJs, type TableFn } from './plan-js.js';
-import { loadTf } from './tf-lazy.js';
-import { readVerdict, writeVerdict } from './verdict-cache.js';
 
 export interface LutSlice {
   ix: StoredIndex;
@@ -28,78 +42,22 @@ export interface LutSlice {
   cols: number;
 }
 
-
-// Per plan: its verified JavaScript table function, or null (evaluate with tfjs).
-const registry = new Map<string, TableFn | null>();
-
-/** The recorded verification outcome for `plan`, or undefined when it was never verified. */
-export function registeredTableFn(plan: WindowPlan): TableFn | null | undefined {
-  return registry.get(JSON.stringify(plan));
-}
-
-export function registerTableFn(plan: WindowPlan, fn: TableFn | null): void {
-  registry.set(JSON.stringify(plan), fn);
-}
-
-/**
- * Records the outcome of a verification done elsewhere (the main thread verifies once; worker
- * threads take its word instead of re-running the probes, and never load tfjs for it).
- */
-export function presetTableFn(plan: WindowPlan, usable: boolean): void {
-  registerTableFn(plan, usable ? (compilePlanJs(plan) ?? null) : null);
-}
-
-/**
- * The plan's table function, or null (evaluate with tfjs): as registered on this thread, else
- * the verdict an earlier run recorded (verdict-cache.ts), else verified now (plan-verify.ts,
- * loads tfjs) and recorded.
- */
-export async function planTableFn(plan: WindowPlan): Promise<TableFn | null> {
-  const fn = registeredTableFn(plan);
-  if (fn !== undefined) return fn;
-  const cached = readVerdict(plan);
-  if (cached !== undefined) {
-    presetTableFn(plan, cached);
-    return registeredTableFn(plan) ?? null;
-  }
-  const verified = (await import('./plan-verify.js')).tableFnFor(plan);
-  writeVerdict(plan, verified !== null);
-  return verified;
-}
-
 /**
  * Evaluates the plan on every slice's distinct values: one float32 array of all tables,
  * slice b's table at [offsets[b], offsets[b] + U_b·C).
  */
-async function tables(plan: WindowPlan, slices: LutSlice[]): Promise<{ all: Float32Array; offsets: number[] }> {
-  const C = plan.outputs.length;
-  const fn = await planTableFn(plan);
-  if (fn) {
-    const parts = slices.map((s) => fn(s.ix.hu, s.meta));
-    const offsets: number[] = [];
-    let n = 0;
-    for (const p of parts) {
-      offsets.push(n);
-      n += p.length;
-    }
-    const all = new Float32Array(n);
-    parts.forEach((p, b) => all.set(p, offsets[b]));
-    return { all, offsets };
+function tables(plan: WindowPlan, slices: LutSlice[]): { all: Float32Array; offsets: number[] } {
+  const fn = tableFor(plan);
+  const parts = slices.map((s) => fn(s.ix.hu, s.meta));
+  const offsets: number[] = [];
+  let n = 0;
+  for (const p of parts) {
+    offsets.push(n);
+    n += p.length;
   }
-  // tfjs: all slices in one call, [B, 1, U] padded with a value the slice already holds.
-  const tf = await loadTf();
-  const { applyWindowReference } = await import('../windowing/reference.js');
-  const U = Math.max(1, ...slices.map((s) => s.ix.hu.length));
-  const x = new Float32Array(slices.length * U);
-  slices.forEach((s, b) => {
-    const hu = s.ix.hu;
-    x.set(hu, b * U);
-    if (hu.length < U) x.fill(hu.length ? hu[0] : 0, b * U + hu.length, (b + 1) * U);
-  });
-  const t = tf.tidy(() => applyWindowReference(plan, tf.tensor3d(x, [slices.length, 1, U]), slices.map((s) => s.meta)));
-  const all = t.dataSync() as Float32Array;
-  t.dispose();
-  return { all, offsets: slices.map((_, b) => b * U * C) };
+  const all = new Float32Array(n);
+  parts.forEach((p, b) => all.set(p, offsets[b]));
+  return { all, offsets };
 }
 
 // Dense per-thread scratch over the stored range: packed uint8 entries / slot numbers.
@@ -205,21 +163,10 @@ function gather<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>
   return out;
 }
 
-/**
- * uint8 encoding of table entries, the same bits as `tensorBytes(t, 'uint8')` on tfjs-cpu
- * (float32 mul by 255, banker's rounding, clip to 0..255, cast to int32 (NaN → 0), to byte),
- * without six tfjs kernel launches per chunk.
- */
+/** Table entries encoded to uint8 (encode.ts's uint8Of, once per entry). */
 export function encodeUint8(values: Float32Array): Uint8Array {
   const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const s = Math.fround(values[i] * 255);
-    const base = Math.floor(s);
-    const d = s - base;
-    const r = d < 0.5 ? base : d > 0.5 ? Math.ceil(s) : base % 2 === 0 ? base : base + 1;
-    const c = r > 255 ? 255 : r < 0 ? 0 : r;
-    out[i] = c | 0; // NaN → 0, as Int32Array.from
-  }
+  for (let i = 0; i < values.length; i++) out[i] = uint8Of(values[i]);
   return out;
 }
 
@@ -229,73 +176,164 @@ function view(bytes: Uint8Array, dtype: OutputDType): Uint8Array | Uint16Array |
   return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
 }
 
+/** The table entries in the output dtype's bytes. */
+function encodeTable(all: Float32Array, dtype: OutputDType): Uint8Array {
+  return dtype === 'uint8' ? encodeUint8(all) : encodeValues(all, dtype);
+}
+
+/**
+ * Source rows (or columns) and weights of tf.image.resizeBilinear(…, alignCorners false,
+ * halfPixelCenters true) on tfjs-cpu, output index by output index: the same double arithmetic.
+ */
+function axis(inSize: number, outSize: number): { lo: Int32Array; hi: Int32Array; frac: Float64Array } {
+  const ratio = inSize / outSize;
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  const frac = new Float64Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    const src = ratio * (i + 0.5) - 0.5;
+    const f = Math.max(0, Math.floor(src));
+    lo[i] = f;
+    hi[i] = Math.min(inSize - 1, Math.ceil(src));
+    frac[i] = src - f;
+  }
+  return { lo, hi, frac };
+}
+
+const axes = new Map<string, ReturnType<typeof axis>>();
+function axisOf(inSize: number, outSize: number): ReturnType<typeof axis> {
+  const k = `${inSize}>${outSize}`;
+  let a = axes.get(k);
+  if (!a) {
+    if (axes.size > 64) axes.clear();
+    axes.set(k, (a = axis(inSize, outSize)));
+  }
+  return a;
+}
+
+/** The uint8 code of v with the arithmetic of encode.ts's uint8Of, inlined by hand for the hot loops. */
+const u8 = (v: number): number => {
+  const s = Math.fround(v * 255);
+  let r = (s + 0.5) | 0; // half up (s ≥ −0.5; NaN → 0) …
+  if (r - s === 0.5 && (r & 1) === 1) r -= 1; // … then ties to even
+  return r > 255 ? 255 : r < 0 ? 0 : r;
+};
+
+interface ResizeJob {
+  table: Float32Array;
+  slot: Uint32Array;
+  src: StoredIndex['src'];
+  base: number;
+  cols: number;
+  R: ReturnType<typeof axis>;
+  X: ReturnType<typeof axis>;
+}
+
+/**
+ * uint8, three channels (the common case): four slot reads per output pixel, then per channel
+ * tfjs-cpu's lerps (top and bottom along the row, then between them, in double; the result
+ * stored as float32) and the uint8 code.
+ */
+function resizeU8C3(out: Uint8Array, j: ResizeJob): void {
+  const { table, slot, src, base, cols, R, X } = j;
+  const { lo: xlo, hi: xhi, frac: xf } = X;
+  const w = xlo.length;
+  let o = 0;
+  for (let r = 0; r < R.lo.length; r++) {
+    const top = R.lo[r] * cols;
+    const bot = R.hi[r] * cols;
+    const rf = R.frac[r];
+    for (let c = 0; c < w; c++) {
+      const cf = xf[c];
+      const a = slot[src[top + xlo[c]] - base];
+      const b = slot[src[top + xhi[c]] - base];
+      const d = slot[src[bot + xlo[c]] - base];
+      const e = slot[src[bot + xhi[c]] - base];
+      let t = table[a] + (table[b] - table[a]) * cf;
+      out[o] = u8(Math.fround(t + (table[d] + (table[e] - table[d]) * cf - t) * rf));
+      t = table[a + 1] + (table[b + 1] - table[a + 1]) * cf;
+      out[o + 1] = u8(Math.fround(t + (table[d + 1] + (table[e + 1] - table[d + 1]) * cf - t) * rf));
+      t = table[a + 2] + (table[b + 2] - table[a + 2]) * cf;
+      out[o + 2] = u8(Math.fround(t + (table[d + 2] + (table[e + 2] - table[d + 2]) * cf - t) * rf));
+      o += 3;
+    }
+  }
+}
+
+/** Any channel count into float32 values (`put` stores one value: uint8 code, half or float). */
+function resizeAny(C: number, put: (o: number, v: number) => void, j: ResizeJob): void {
+  const { table, slot, src, base, cols, R, X } = j;
+  const { lo: xlo, hi: xhi, frac: xf } = X;
+  const w = xlo.length;
+  let o = 0;
+  for (let r = 0; r < R.lo.length; r++) {
+    const top = R.lo[r] * cols;
+    const bot = R.hi[r] * cols;
+    const rf = R.frac[r];
+    for (let c = 0; c < w; c++) {
+      const cf = xf[c];
+      const a = slot[src[top + xlo[c]] - base];
+      const b = slot[src[top + xhi[c]] - base];
+      const d = slot[src[bot + xlo[c]] - base];
+      const e = slot[src[bot + xhi[c]] - base];
+      for (let ch = 0; ch < C; ch++) {
+        const t = table[a + ch] + (table[b + ch] - table[a + ch]) * cf;
+        put(o++, Math.fround(t + (table[d + ch] + (table[e + ch] - table[d + ch]) * cf - t) * rf));
+      }
+    }
+  }
+}
+
+/**
+ * One slice resized from its table: out[(r·w + c)·C + ch] is the bilinear value of the four
+ * source pixels' entries, computed as tfjs-cpu's resizeBilinear computes it, then encoded.
+ */
+function resizeFromTable(out: Uint8Array, table: Float32Array, ix: StoredIndex, rows: number, cols: number, h: number, w: number, C: number, dtype: OutputDType): void {
+  if (slotScratch.length < ix.range) slotScratch = new Uint32Array(ix.range);
+  const slot = slotScratch;
+  for (let j = 0; j < ix.keys.length; j++) slot[ix.keys[j]] = j * C;
+  const job: ResizeJob = { table, slot, src: ix.src, base: ix.base, cols, R: axisOf(rows, h), X: axisOf(cols, w) };
+  if (dtype === 'uint8' && C === 3) return resizeU8C3(out, job);
+  if (dtype === 'uint8') return resizeAny(C, (o, v) => (out[o] = u8(v)), job);
+  if (dtype === 'float16') {
+    const o16 = new Uint16Array(out.buffer, out.byteOffset, h * w * C);
+    return resizeAny(C, (o, v) => (o16[o] = toFloat16Bits(v)), job);
+  }
+  const o32 = new Float32Array(out.buffer, out.byteOffset, h * w * C);
+  resizeAny(C, (o, v) => (o32[o] = v), job);
+}
+
 /**
  * Per-slice output bytes ([h, w, C] row-major in the output dtype) of each slice, in order.
  * All slices must hold at least one pixel.
  */
-export async function windowLut(
+export function windowLut(
   plan: WindowPlan,
   slices: LutSlice[],
   opts: { size: [number, number]; dtype: OutputDType; alloc?: (bytes: number) => Uint8Array },
-): Promise<Uint8Array[]> {
+): Uint8Array[] {
   if (!slices.length) return [];
   const C = plan.outputs.length;
   const [h, w] = opts.size;
-  const { all, offsets } = await tables(plan, slices);
-  const tableOf = (b: number) => all.subarray(offsets[b], offsets[b] + slices[b].ix.hu.length * C);
+  const { all, offsets } = tables(plan, slices);
   const bpe = BYTES_PER[opts.dtype];
-  const out: Uint8Array[] = new Array(slices.length);
-  const direct = slices.map((s) => s.rows === h && s.cols === w);
-  if (direct.some(Boolean)) {
-    // Encode the tables (Σ U·C entries), then every pixel copies its entry's bytes.
-    let enc: Uint8Array;
-    if (opts.dtype === 'uint8') enc = encodeUint8(all);
-    else {
-      const tf = await loadTf();
-      const { tensorBytes } = await import('../batching/quantize.js');
-      const t = tf.tensor1d(all, 'float32');
-      enc = await tensorBytes(t, opts.dtype);
-      t.dispose();
+  const size = h * w * C * bpe;
+  const alloc = opts.alloc ?? ((n: number) => new Uint8Array(n));
+  const direct = slices.some((s) => s.rows === h && s.cols === w);
+  // Encode the tables once (Σ U·C entries) for the slices every pixel of which copies an entry.
+  const enc = direct ? encodeTable(all, opts.dtype) : undefined;
+  return slices.map((s, b) => {
+    const bytes = alloc(size); // every byte is written below
+    const n = s.ix.hu.length * C;
+    if (s.rows !== h || s.cols !== w) {
+      resizeFromTable(bytes, all.subarray(offsets[b], offsets[b] + n), s.ix, s.rows, s.cols, h, w, C, opts.dtype);
+      return bytes;
     }
-    slices.forEach((s, b) => {
-      if (!direct[b]) return;
-      const table = enc.subarray(offsets[b] * bpe, (offsets[b] + s.ix.hu.length * C) * bpe);
-      const bytes = opts.alloc ? opts.alloc(h * w * C * bpe) : new Uint8Array(h * w * C * bpe); // every byte is written below
-      if (opts.dtype === 'uint8' && C === 3) gatherU8C3(bytes, table, s.ix);
-      else if (opts.dtype === 'uint8') gather(bytes, table, s.ix, C);
-      else if (opts.dtype === 'float16') gather(view(bytes, 'float16') as Uint16Array, view(table.slice(), 'float16') as Uint16Array, s.ix, C);
-      else gather(view(bytes, 'float32') as Uint32Array, view(table.slice(), 'float32') as Uint32Array, s.ix, C);
-      out[b] = bytes;
-    });
-  }
-  if (direct.some((d) => !d)) {
-    // Resize groups of equal size together, as the reference does.
-    const groups = new Map<string, number[]>();
-    slices.forEach((s, b) => {
-      if (direct[b]) return;
-      const k = `${s.rows}x${s.cols}`;
-      (groups.get(k) ?? groups.set(k, []).get(k)!).push(b);
-    });
-    const tf = await loadTf();
-    const { tensorBytes } = await import('../batching/quantize.js');
-    for (const members of groups.values()) {
-      const { rows, cols } = slices[members[0]];
-      const plane = rows * cols * C;
-      const floats = new Float32Array(members.length * plane);
-      members.forEach((b, j) => {
-        gather(floats.subarray(j * plane, (j + 1) * plane), tableOf(b), slices[b].ix, C);
-      });
-      const y = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(floats, [members.length, rows, cols, C]), [h, w], false, true));
-      const bytes = await tensorBytes(y, opts.dtype);
-      y.dispose();
-      const per = bytes.length / members.length;
-      members.forEach((b, j) => {
-        const part = bytes.subarray(j * per, (j + 1) * per);
-        const own = opts.alloc ? opts.alloc(per) : new Uint8Array(per);
-        own.set(part);
-        out[b] = own;
-      });
-    }
-  }
-  return out;
+    const table = enc!.subarray(offsets[b] * bpe, (offsets[b] + n) * bpe);
+    if (opts.dtype === 'uint8' && C === 3) gatherU8C3(bytes, table, s.ix);
+    else if (opts.dtype === 'uint8') gather(bytes, table, s.ix, C);
+    else if (opts.dtype === 'float16') gather(view(bytes, 'float16') as Uint16Array, view(table.slice(), 'float16') as Uint16Array, s.ix, C);
+    else gather(view(bytes, 'float32') as Uint32Array, view(table.slice(), 'float32') as Uint32Array, s.ix, C);
+    return bytes;
+  });
 }

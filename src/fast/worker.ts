@@ -3,8 +3,6 @@
  * it). It loads only the fast path; tfjs and the codecs' WASM are loaded on first need
  * (tf-lazy.ts, slices.ts). Messages:
  *
- *   in : { planJs: boolean }              (the main thread's verdict on the plan's JavaScript
- *                                          table function; sent before the first chunk)
  *   in : { id, refs: SliceRef[] }         (a chunk to process)
  *   out: { id, results: WireResult[], slabs?: SlabGrant[] }
  *        Output bytes live in this worker's shared slabs (slab-pool.ts): an ok result carries
@@ -19,8 +17,7 @@
  *                                          answer)
  *
  * `workerData` carries the ProcessorOptions (the WindowPlan is plain JSON) and the slab limits
- * ({ capBytes, minBytes, firstCapBytes }, see slab-pool.ts; the pool fills in the cap); the main thread's verdict
- * on the plan's JavaScript table function (plan-js.ts) comes as the first message.
+ * ({ capBytes, minBytes, firstCapBytes }, see slab-pool.ts; the pool fills in the cap).
  *
  * @example
  *   new Worker(new URL('./worker.js', import.meta.url), { workerData: { opts, slabs: { capBytes: 192 << 20 } } });
@@ -31,12 +28,10 @@ import type { SliceRef } from '../types.js';
 import { BufferPool } from './buffer-pool.js';
 import { SlabPool, type SlabGrant, type SlabLoc } from './slab-pool.js';
 import { processChunk, type ChunkBuffers } from './slices.js';
-import { presetTableFn } from './window-lut.js';
 
 export interface ChunkRequest { id: number; refs: SliceRef[] }
 export interface RecycleMessage { recycle: ArrayBuffer[] }
 export interface RecycleSlotsMessage { recycleSlots: SlabLoc[] }
-export interface PlanMessage { planJs: boolean }
 /** Slab limits of one worker (SlabPool's capBytes, slabMinBytes, firstCapBytes); all optional. */
 export interface SlabLimits { capBytes?: number; minBytes?: number; firstCapBytes?: number }
 /** An ok result whose bytes are in a slab announced by this or an earlier reply. */
@@ -63,11 +58,7 @@ const buffers: ChunkBuffers = {
   read: new BufferPool(32 << 20),
 };
 
-port.on('message', async (msg: ChunkRequest | RecycleMessage | RecycleSlotsMessage | PlanMessage) => {
-  if ('planJs' in msg) {
-    presetTableFn(opts.plan, msg.planJs);
-    return;
-  }
+port.on('message', async (msg: ChunkRequest | RecycleMessage | RecycleSlotsMessage) => {
   if ('recycleSlots' in msg) {
     for (const [id, offset, length] of msg.recycleSlots) slabs.give(id, offset, length);
     return;

@@ -151,8 +151,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   // One line says which backend and why (an auto fallback included); initBackend stays quiet here.
   let backend: BackendInfo;
   try {
-    // `backend: cpu` on the fast path needs no tfjs on this thread: the workers window, and the
-    // plan's verdict usually comes from the cache (fast/verdict-cache.ts). tfjs loads (cpu) if needed.
+    // `backend: cpu` on the fast path needs no tfjs on this thread: the workers window.
     backend = cpuWithoutTfjs
       ? { name: 'cpu', requested: 'cpu', reason: 'requested' }
       : await (await import('../backend/index.js')).initBackend(config.backend);

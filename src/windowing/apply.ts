@@ -1,8 +1,8 @@
 /**
- * applyWindow: the pipeline's entry point. Runs the plan on the current tfjs backend.
- * On the cpu and wasm backends the lookup-table path (lut.ts, same values as the reference);
- * elsewhere applyWindowReference, unless a fused executor (src/windowing/gpu/) was registered
- * for the backend with `setWindowExecutor` and accepts the plan.
+ * applyWindow: the plan on the current tfjs backend, by the executor that backend has. On the
+ * cpu and wasm backends the table executor (table.ts, same values as the reference); elsewhere
+ * applyWindowReference, unless a fused executor (src/windowing/gpu/) was registered for the
+ * backend with `setWindowExecutor` and accepts the plan.
  *
  * @example
  *   const plan = compileWindow({ strategy: 'channelwise' });
@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SliceWindowMeta, WindowPlan } from './plan.js';
-import { applyWindowLut } from './lut.js';
+import { applyWindowTable } from './table.js';
 import { applyWindowReference, checkWindowInputs } from './reference.js';
 
 /** A faster implementation of the same plan semantics; returns undefined to decline. */
@@ -32,7 +32,7 @@ export function applyWindow(plan: WindowPlan, hu: tf.Tensor3D, meta: SliceWindow
     if (out) return out;
   }
   if (backend === 'cpu' || backend === 'wasm') {
-    const out = applyWindowLut(plan, hu, meta);
+    const out = applyWindowTable(tf, plan, hu, meta);
     if (out) return out;
   }
   return applyWindowReference(plan, hu, meta);

@@ -1,6 +1,7 @@
 /**
  * Windowing stage: HU [B,H,W] → [B,H,W,C] in [0,1], the seed's twelve strategies and custom
- * channel lists, as tfjs ops. See plan.ts for the plan semantics and docs/strategies.md.
+ * channel lists. Each primitive is defined once (primitives/) with a tfjs, a table and a WGSL
+ * form; the executors (reference.ts, table.ts, gpu/) evaluate plans from those forms. See plan.ts for the plan semantics and docs/strategies.md.
  *
  * @example
  *   const plan = compileWindow({ strategy: 'sigmoid-gradient-ensemble' });
@@ -13,13 +14,9 @@ export { compileWindow, windowProblem, WindowConfigError } from './compile.js';
 export { applyWindow, setWindowExecutor } from './apply.js';
 export type { WindowExecutor } from './apply.js';
 export { applyWindowReference, checkWindowInputs } from './reference.js';
-export { applyWindowLut } from './lut.js';
+export { applyWindowTable, compileTable, tableFor, indexHu, type TableFn } from './table.js';
 export { metadataWindow, windowBounds } from './plan.js';
 export { sliceMeta } from './meta.js';
 export type { WindowPlan, SliceWindowMeta, ScalarPlan, WindowTerm, RawTerm, ClipTerm, SigmoidTerm, ChannelMap, OutputChannel, WindowNorm } from './plan.js';
-export { clipWindow } from './ops/clip_window.js';
-export { sigmoidWindow } from './ops/sigmoid_window.js';
-export { gradientComponent } from './ops/gradient.js';
-export { spreadChannel } from './ops/spread.js';
-export { weightedSum } from './ops/ensemble.js';
-export { minMaxPerSlice } from './ops/minmax.js';
+export { TERMS, MAPS, termPrimitive, mapPrimitive, planProblem, minMax, ensemble } from './primitives/index.js';
+export type { TermPrimitive, MapPrimitive } from './primitives/index.js';

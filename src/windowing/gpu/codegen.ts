@@ -17,7 +17,10 @@
  *   const layout = fusedLayout(plan);            // undefined when the plan cannot be fused
  *   layout?.termRanges.length                    // how many per-slice ranges pass 1 reduces
  */
-import type { ChannelMap, ClipTerm, WindowPlan, WindowTerm } from '../plan.js';
+import { windowBounds, type ChannelMap, type WindowPlan, type WindowTerm } from '../plan.js';
+import { ensemble, f32, mapPrimitive, minMax, planProblem, termPrimitive } from '../primitives/index.js';
+
+export { f32 };
 
 /** Most ranges one reduction pass folds (each is a min/max pair held in registers per invocation). */
 export const MAX_RANGES = 6;
@@ -79,42 +82,25 @@ export interface FusedLayout {
   plan: WindowPlan;
 }
 
-/** A WGSL f32 literal (always has a '.' or an exponent so it is a float). */
-export function f32(n: number): string {
-  if (!Number.isFinite(n)) throw new Error(`fused window: non-finite constant ${n} in the plan`);
-  const s = String(n);
-  return /[.e]/.test(s) ? s : `${s}.0`;
-}
-
-/** The seed's window bounds: lo = c − ⌊w/2⌋, hi = c + ⌊w/2⌋. */
-function bounds(t: ClipTerm): [number, number] {
-  const half = Math.floor(t.width / 2);
-  return [t.center - half, t.center + half];
-}
-
 /**
  * Resolve a plan into the layout the kernels need, or undefined when the fused path does not
  * cover it (unknown term/map kind, more ranges than fit the reduction pass, too many channels).
  */
 export function fusedLayout(plan: WindowPlan): FusedLayout | undefined {
-  if (!plan || plan.version !== 1 || !Array.isArray(plan.scalars) || !Array.isArray(plan.outputs)) return undefined;
+  if (planProblem(plan)) return undefined;
   const C = plan.outputs.length;
-  if (C < 1 || C > MAX_CHANNELS) return undefined;
+  if (C > MAX_CHANNELS) return undefined;
   const usedScalars = [...new Set(plan.outputs.map((o) => o.scalar))].sort((a, b) => a - b);
-  if (usedScalars.some((s) => !Number.isInteger(s) || s < 0 || s >= plan.scalars.length)) return undefined;
   const terms: TermSlot[] = [];
   const termRanges: number[] = [];
   const scalarRanges: number[] = [];
   let metaColumn = SLICE_FIXED_COLUMNS;
   for (const si of usedScalars) {
     const sc = plan.scalars[si];
-    if (!sc || !Array.isArray(sc.terms) || sc.terms.length === 0) return undefined;
-    if (sc.norm !== 'image' && sc.norm !== 'none') return undefined;
     if (sc.norm === 'image') scalarRanges.push(si);
     sc.terms.forEach((t: WindowTerm, ti) => {
       const slot: TermSlot = { scalar: si, term: ti };
-      const imageNorm = t.kind === 'raw' || t.norm === 'image';
-      if (imageNorm) {
+      if (termPrimitive(t.kind).wgsl(t, { lo: 'lo', hi: 'hi', slopeSign: 's' }).imageNorm) {
         slot.range = termRanges.length;
         termRanges.push(terms.length);
       }
@@ -124,17 +110,6 @@ export function fusedLayout(plan: WindowPlan): FusedLayout | undefined {
       }
       terms.push(slot);
     });
-  }
-  for (const t of terms) {
-    const term = plan.scalars[t.scalar].terms[t.term] as WindowTerm;
-    if (!['raw', 'clip', 'sigmoid'].includes(term.kind)) return undefined;
-    if (!Number.isFinite(term.weight)) return undefined;
-    if (term.kind === 'clip' && (!['clamp', 'floor'].includes(term.above) || !['image', 'window'].includes(term.norm))) return undefined;
-    if (term.kind === 'sigmoid' && !['image', 'none'].includes(term.norm)) return undefined;
-  }
-  for (const o of plan.outputs) {
-    const m = o.map as ChannelMap;
-    if (!m || !['identity', 'gradient', 'spread'].includes(m.kind)) return undefined;
   }
   if (termRanges.length > MAX_RANGES || scalarRanges.length > MAX_RANGES) return undefined;
   const key = JSON.stringify({
@@ -152,55 +127,34 @@ export function pixelFunctions(l: FusedLayout, withTermRanges: boolean, withScal
   const out: string[] = [];
   l.terms.forEach((slot, i) => {
     const t = l.plan.scalars[slot.scalar].terms[slot.term] as WindowTerm;
-    let value: string;
-    let norm = '';
-    if (t.kind === 'raw') {
-      value = 'return x;';
-    } else if (t.kind === 'clip') {
-      const [lo, hi] = bounds(t);
-      const loE = slot.metaColumn !== undefined ? `sl[s * ${S} + ${slot.metaColumn}]` : f32(lo);
-      const hiE = slot.metaColumn !== undefined ? `sl[s * ${S} + ${slot.metaColumn + 1}]` : f32(hi);
-      value =
-        `let lo = ${loE}; let hi = ${hiE};\n` +
-        (t.above === 'floor' ? '  if (x > hi) { return lo; }\n  return max(x, lo);' : '  return min(max(x, lo), hi);');
-      if (t.norm === 'window') {
-        norm = `let lo = ${loE}; let hi = ${hiE};\n  if (hi > lo) { return clamp((v - lo) / (hi - lo), 0.0, 1.0); }\n  return 0.0;`;
-      }
-    } else {
-      // z = (2·ue/width)·x − (2·center/width)·ue, in float64 on the host, once.
-      const ue = Math.log(t.U / t.eps - 1);
-      const a = (2 / t.width) * ue;
-      const b = ((-2 * t.center) / t.width) * ue;
-      // exp overflow (z ≪ 0) gives U/inf = 0, never NaN.
-      value = `let z = ${f32(a)} * x + ${f32(b)};\n  return ${f32(t.U)} / (1.0 + exp(-z));`;
-    }
-    out.push(`fn term${i}(x: f32, s: i32) -> f32 {\n  ${value}\n}`);
+    const fixed = t.kind === 'clip' ? windowBounds(t.center, t.width) : [0, 0];
+    const meta = slot.metaColumn;
+    const w = termPrimitive(t.kind).wgsl(t, {
+      lo: meta !== undefined ? `sl[s * ${S} + ${meta}]` : f32(fixed[0]),
+      hi: meta !== undefined ? `sl[s * ${S} + ${meta + 1}]` : f32(fixed[1]),
+      slopeSign: `sl[s * ${S}]`,
+    });
+    out.push(`fn term${i}(x: f32, s: i32) -> f32 {\n  ${w.value}\n}`);
+    let norm = w.windowNorm ?? '';
     if (slot.range !== undefined) {
-      const flip = t.kind === 'raw' ? `\n    if (sl[s * ${S}] < 0.0) { return 1.0 - r; }` : '';
       norm = withTermRanges
-        ? `let mn = ra[s * ${2 * QA} + ${2 * slot.range}]; let mx = ra[s * ${2 * QA} + ${2 * slot.range + 1}];\n` +
-          `  if (mx > mn) {\n    let r = clamp((v - mn) / (mx - mn), 0.0, 1.0);${flip}\n    return r;\n  }\n  return 0.0;`
+        ? minMax.wgsl(`ra[s * ${2 * QA} + ${2 * slot.range}]`, `ra[s * ${2 * QA} + ${2 * slot.range + 1}]`, w.afterImageNorm)
         : 'return 0.0; // ranges not available in this pass';
     }
     out.push(`fn nterm${i}(x: f32, s: i32) -> f32 {\n  let v = term${i}(x, s);\n  ${norm || 'return v;'}\n}`);
   });
   for (const si of l.usedScalars) {
     const sc = l.plan.scalars[si];
-    const parts = l.terms
-      .map((slot, i) => ({ slot, i }))
-      .filter(({ slot }) => slot.scalar === si)
-      .map(({ slot, i }) => {
-        const w = (sc.terms[slot.term] as WindowTerm).weight;
-        return w === 1 ? `nterm${i}(x, s)` : `${f32(w)} * nterm${i}(x, s)`;
-      });
+    const mine = l.terms.map((slot, i) => ({ slot, i })).filter(({ slot }) => slot.scalar === si);
     // Left to right, like the reference's a·w0 + b·w1 + c·w2.
-    out.push(`fn rawScalar${si}(x: f32, s: i32) -> f32 {\n  return ${parts.join(' + ')};\n}`);
+    const sum = ensemble.wgsl(mine.map(({ i }) => `nterm${i}(x, s)`), mine.map(({ slot }) => (sc.terms[slot.term] as WindowTerm).weight));
+    out.push(`fn rawScalar${si}(x: f32, s: i32) -> f32 {\n  return ${sum};\n}`);
     const q = l.scalarRanges.indexOf(si);
     const body =
       q < 0
         ? 'return v;'
         : withScalarRanges
-          ? `let mn = rb[s * ${2 * QB} + ${2 * q}]; let mx = rb[s * ${2 * QB} + ${2 * q + 1}];\n  if (mx > mn) { return clamp((v - mn) / (mx - mn), 0.0, 1.0); }\n  return 0.0;`
+          ? minMax.wgsl(`rb[s * ${2 * QB} + ${2 * q}]`, `rb[s * ${2 * QB} + ${2 * q + 1}]`)
           : 'return 0.0; // ranges not available in this pass';
     out.push(`fn scalar${si}(x: f32, s: i32) -> f32 {\n  let v = rawScalar${si}(x, s);\n  ${body}\n}`);
   }
@@ -209,19 +163,5 @@ export function pixelFunctions(l: FusedLayout, withTermRanges: boolean, withScal
 
 /** WGSL expression of one channel map applied to `g`. */
 export function mapExpr(m: ChannelMap, g: string): string {
-  switch (m.kind) {
-    case 'identity':
-      return g;
-    case 'spread':
-      return `clamp(3.0 * ${g} - ${f32(m.index)}, 0.0, 1.0)`;
-    case 'gradient': {
-      const inside = `select(0.0, 1.0, ${g} > ${f32(m.floor)} && ${g} <= 1.0)`;
-      if (m.component === 'r') return `(clamp(4.0 * ${g} - 2.0, 0.0, 1.0) * ${inside})`;
-      if (m.component === 'b') return `(clamp(-4.0 * ${g} + 2.0, 0.0, 1.0) * ${inside})`;
-      return (
-        `(clamp(4.0 * ${g} * select(0.0, 1.0, ${g} <= 0.75), 0.0, 1.0) + ` +
-        `clamp((-4.0 * ${g} + 4.0) * select(0.0, 1.0, ${g} > 0.75), 0.0, 1.0))`
-      );
-    }
-  }
+  return mapPrimitive(m.kind).wgsl(m, g);
 }
