@@ -7,8 +7,12 @@
  *       /usr/bin/python3 (numpy, pydicom): decode alone, windowing alone per strategy, and the
  *       seed's whole loop (pydicom read → sigmoid-ensemble → uint8 → np.save), one process;
  *   (b) ctwindow: decode alone and windowing alone per strategy on ONE thread (per core), and
- *       the whole `ctwindow run` process (CSV → shards, `node bin/ctwindow.js run`, all cores),
- *       its wall time and peak RSS (/usr/bin/time -v, else /proc polling);
+ *       the whole `ctwindow run` process (CSV → shards, `node bin/ctwindow.js run`, all cores)
+ *       in the geometries users run — 512² → 512², a real archive's mix of 512², 568² and 616²
+ *       → 512², 512² → 256², and float16 / float32 outputs — each at N and N_LONG slices: the
+ *       marginal rate (N_LONG − N slices over the difference in wall time) cancels start-up,
+ *       as the seed's in-process timer does; CPU ms per slice and peak RSS
+ *       (/usr/bin/time -v, else /proc polling);
  * plus the peak-RSS run on 5,000 generated slices, and the other engineers' rows (decode per
  * transfer syntax, shard read throughput, WebGPU) when their modules exist.
  * Files: ../shared/corpus/ct repeated (hard links, RSNA layout) to ≥ 1,008 slices when present,
@@ -51,7 +55,7 @@ const dist = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
 const { initCodecs, decodeDicomSync } = await dist('dicom/index.js');
 const { compileWindow, STRATEGIES } = await dist('windowing/index.js');
 const { storedIndex, windowLut } = await dist('fast/index.js');
-const { windowMeta } = await dist('batching/index.js');
+const { sliceMeta } = await dist('windowing/index.js');
 const { generateDataset, RSNA_COLUMNS } = await dist('fixtures/index.js');
 const tf = await import('@tensorflow/tfjs-core');
 await import('@tensorflow/tfjs-backend-cpu');
@@ -126,6 +130,13 @@ if (haveCorpus) {
 const longSource = haveCorpus
   ? { kind: `the same ${distinct.length} CT slices hard-linked to ${N_LONG}`, ...linkLayout(join(WORK, `ct-${N_LONG}`), distinct, N_LONG) }
   : { kind: `generated 512×512 phantom CT, ${N_LONG} slices`, ...(await generated(join(WORK, `gen-${N_LONG}`), N_LONG / 36, 36, 12)) };
+// A real archive's mix of matrix sizes: the same CT, one slice in seven also at 568² or 616².
+const { mixedFiles } = await import(pathToFileURL(join(ROOT, 'scripts', 'bench', 'geometry.mjs')).href);
+const mixed = haveCorpus ? await mixedFiles(distinct, join(WORK, 'mixed-src')) : undefined;
+const mixedSource = mixed
+  ? { kind: `the same CT plus ${mixed.length - distinct.length} of them resampled to 568² and 616²`, ...linkLayout(join(WORK, `mixed-${N}`), mixed, N) }
+  : undefined;
+const mixedLong = mixed ? linkLayout(join(WORK, `mixed-${N_LONG}`), mixed, N_LONG) : undefined;
 const windowFiles = QUICK ? distinct.slice(0, 12) : distinct;
 const decodeFiles = QUICK ? distinct.slice(0, 12) : [...distinct, ...distinct, ...distinct];
 const strategies = [...STRATEGIES];
@@ -145,15 +156,15 @@ if (!NO_SEED && existsSync(SEED_PY)) {
   if (p.status !== 0) log(`bench: seed baseline failed: ${(p.stderr || p.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
   else seed = JSON.parse(p.stdout);
   rmSync(out, { recursive: true, force: true });
-  if (seed) {
-    log(`bench: seed loop on ${N_LONG} slices…`);
+  if (seed && mixedSource) {
+    log(`bench: seed loop on the mixed-size slices…`);
     const q = spawnSync(PYTHON, [join(ROOT, 'scripts', 'bench', 'seed.py'), dirname(SEED_PY)], {
-      input: JSON.stringify({ files: [], window_files: [], loop_files: longSource.paths, strategies: [], reps: REPS, out }),
+      input: JSON.stringify({ files: [], window_files: [], loop_files: mixedSource.paths, strategies: [], reps: REPS, out }),
       encoding: 'utf8',
       maxBuffer: 64 << 20,
     });
-    if (q.status !== 0) log(`bench: seed long loop failed: ${(q.stderr || q.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
-    else seed.longLoop = JSON.parse(q.stdout).loop;
+    if (q.status !== 0) log(`bench: seed mixed loop failed: ${(q.stderr || q.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
+    else seed.mixedLoop = JSON.parse(q.stdout).loop;
     rmSync(out, { recursive: true, force: true });
   }
 } else log(`bench: no seed baseline (${NO_SEED ? '--no-seed' : `${SEED_PY} not found`})`);
@@ -189,7 +200,7 @@ async function timeWindow(strategy, imgs) {
   const outs = Array.from({ length: chunk }, () => new Uint8Array(512 * 512 * 3));
   const once = async () => {
     for (let i = 0; i < imgs.length; i += chunk) {
-      const part = imgs.slice(i, i + chunk).map((img) => ({ ix: storedIndex(img, 'air'), meta: windowMeta(img), rows: img.rows, cols: img.cols }));
+      const part = imgs.slice(i, i + chunk).map((img) => ({ ix: storedIndex(img, 'air'), meta: sliceMeta(img), rows: img.rows, cols: img.cols }));
       let k = 0;
       await windowLut(plan, part, { size: [512, 512], dtype: 'uint8', alloc: (n) => (n === outs[0].length ? outs[k++] : new Uint8Array(n)) });
     }
@@ -251,7 +262,7 @@ function runCli(yaml) {
   });
 }
 
-function pipelineYaml(name, src, extra = '') {
+function pipelineYaml(name, src, { resize = [512, 512], dtype = 'uint8' } = {}) {
   const yaml = join(WORK, `${name}.yaml`);
   writeFileSync(
     yaml,
@@ -261,21 +272,20 @@ function pipelineYaml(name, src, extra = '') {
       `source: {csv: ${JSON.stringify(src.csv)}, dicomRoot: ${JSON.stringify(src.root)}, label: pe_present_on_image}`,
       `split: {by: StudyInstanceUID, val: 0}`,
       `window: {strategy: ${STRATEGY}}`,
-      `resize: [512, 512]`,
+      `resize: [${resize.join(', ')}]`,
       `balance: {mode: none}`,
       `batch: {size: 32}`,
-      `output: {dir: ${JSON.stringify(join(WORK, `out-${name}`))}, dtype: uint8, shardBytes: 268435456}`,
+      `output: {dir: ${JSON.stringify(join(WORK, `out-${name}`))}, dtype: ${dtype}, shardBytes: 268435456}`,
       `seed: 42`,
       `backend: cpu`,
       `workers: auto`,
-      extra,
     ].join('\n') + '\n',
   );
   return yaml;
 }
 
-async function timeRun(name, src, reps) {
-  const yaml = pipelineYaml(name, src);
+async function timeRun(name, src, reps, geometry) {
+  const yaml = pipelineYaml(name, src, geometry);
   const runs = [];
   for (let r = 0; r < reps; r++) {
     rmSync(join(WORK, `out-${name}`), { recursive: true, force: true });
@@ -284,13 +294,32 @@ async function timeRun(name, src, reps) {
   return { slices: src.paths.length, seconds: runs.map((r) => r.seconds), cpu: runs.every((r) => r.cpu !== undefined) ? runs.map((r) => r.cpu) : undefined, peakRss: Math.max(...runs.map((r) => r.peakRss)), slicesWritten: runs[0].slicesWritten, runs };
 }
 
-log(`bench: ctwindow run (${STRATEGY}, 512×512 uint8, workers auto) on ${source.paths.length} slices…`);
-const ourRun = await timeRun('run', source, REPS);
-if (ourRun.slicesWritten !== source.paths.length) log(`bench: WARNING: ctwindow wrote ${ourRun.slicesWritten} of ${source.paths.length} slices`);
-log(`bench: ctwindow run on ${N_LONG} slices…`);
-const ourLong = await timeRun(`run-${N_LONG}`, longSource, REPS);
-rmSync(join(WORK, `out-run-${N_LONG}`), { recursive: true, force: true });
-if (ourLong.slicesWritten !== longSource.paths.length) log(`bench: WARNING: ctwindow wrote ${ourLong.slicesWritten} of ${longSource.paths.length} slices`);
+/** The whole-run geometries: the one the fast path never resizes, and what users train on. */
+const GEOMETRIES = [
+  { key: 'run', what: '512² → 512²', src: source, long: longSource, seed: 'loop' },
+  ...(mixedSource ? [{ key: 'mixed', what: 'mixed 512²/568²/616² → 512²', src: mixedSource, long: mixedLong, seed: 'mixedLoop' }] : []),
+  { key: 'r256', what: '512² → 256²', src: source, long: longSource, seed: 'loop', resize: [256, 256] },
+  { key: 'r256-f16', what: '512² → 256² float16', src: source, long: longSource, seed: 'loop', resize: [256, 256], dtype: 'float16' },
+  { key: 'r256-f32', what: '512² → 256² float32', src: source, long: longSource, seed: 'loop', resize: [256, 256], dtype: 'float32' },
+];
+const whole = {};
+for (const g of GEOMETRIES) {
+  log(`bench: ctwindow run ${g.what} ${g.dtype ?? 'uint8'} (${STRATEGY}, workers auto) on ${N} and ${N_LONG} slices…`);
+  const short = await timeRun(g.key, g.src, REPS, g);
+  const long = await timeRun(`${g.key}-${N_LONG}`, g.long, REPS, g);
+  rmSync(join(WORK, `out-${g.key}-${N_LONG}`), { recursive: true, force: true });
+  if (g.key !== 'run') rmSync(join(WORK, `out-${g.key}`), { recursive: true, force: true });
+  for (const [r, n] of [[short, N], [long, N_LONG]]) if (r.slicesWritten !== n) log(`bench: WARNING: ${g.what}: ctwindow wrote ${r.slicesWritten} of ${n} slices`);
+  const dt = median(long.seconds) - median(short.seconds);
+  whole[g.key] = {
+    short,
+    long,
+    marginal: dt > 0 ? +((N_LONG - N) / dt).toFixed(1) : null,
+    marginalCpuMs: short.cpu && long.cpu ? +((1000 * (median(long.cpu) - median(short.cpu))) / (N_LONG - N)).toFixed(2) : null,
+  };
+}
+const ourRun = whole.run.short;
+const ourLong = whole.run.long;
 
 const bigN = QUICK ? 1000 : 5000;
 log(`bench: peak-RSS run on ${bigN} generated slices…`);
@@ -327,26 +356,19 @@ const cpuMs = (x) => (x?.cpu ? +((1000 * median(x.cpu)) / x.slices).toFixed(2) :
 const rows = [];
 rows.push({ what: 'decode alone (1 thread)', seed: seedRate(seed?.decode), ctwindow: rate(ourDecode.slices, ourDecode.seconds), seedCpuMs: cpuMs(seed?.decode), ctwindowCpuMs: cpuMs(ourDecode) });
 for (const s of strategies) rows.push({ what: `window ${s} (1 thread)`, seed: seedRate(seed?.window?.[s]), ctwindow: rate(ourWindow[s].slices, ourWindow[s].seconds), seedCpuMs: cpuMs(seed?.window?.[s]), ctwindowCpuMs: cpuMs(ourWindow[s]) });
-rows.push({
-  what: `whole run ${STRATEGY} (seed loop 1 process; ctwindow run ${availableParallelism()} cores)`,
-  seed: seedRate(seed?.loop),
-  ctwindow: rate(ourRun.slices, ourRun.seconds),
-  seedCpuMs: cpuMs(seed?.loop),
-  ctwindowCpuMs: cpuMs(ourRun),
-  peakRssMiB: +(ourRun.peakRss / 2 ** 20).toFixed(0),
-});
-const inner = ourRun.runs.map((r) => r.inner).filter((x) => x > 0);
-if (inner.length === ourRun.runs.length) {
-  rows.push({ what: `  the same run, without process start-up (the CLI's own timer)`, seed: seedRate(seed?.loop), ctwindow: rate(ourRun.slices, inner) });
+for (const g of GEOMETRIES) {
+  const w = whole[g.key];
+  rows.push({
+    what: `whole run ${g.what} ${g.dtype ?? 'uint8'}, marginal ${N}→${N_LONG} (${availableParallelism()} cores)`,
+    seed: seedRate(seed?.[g.seed]),
+    ctwindow: w.marginal,
+    seedCpuMs: cpuMs(seed?.[g.seed]),
+    ctwindowCpuMs: w.marginalCpuMs,
+    peakRssMiB: +(Math.max(w.short.peakRss, w.long.peakRss) / 2 ** 20).toFixed(0),
+    geometry: g.key,
+  });
 }
-rows.push({
-  what: `whole run ${STRATEGY}, ${N_LONG} slices (same setup)`,
-  seed: seedRate(seed?.longLoop),
-  ctwindow: rate(ourLong.slices, ourLong.seconds),
-  seedCpuMs: cpuMs(seed?.longLoop),
-  ctwindowCpuMs: cpuMs(ourLong),
-  peakRssMiB: +(ourLong.peakRss / 2 ** 20).toFixed(0),
-});
+rows.push({ what: `  512² → 512², whole process incl. start-up, ${N} slices`, seed: seedRate(seed?.loop), ctwindow: rate(ourRun.slices, ourRun.seconds) });
 for (const r of rows) {
   r.ratio = ratio(r.ctwindow, r.seed);
   r.cpuRatio = ratio(r.seedCpuMs, r.ctwindowCpuMs);
@@ -364,12 +386,14 @@ const results = {
   run: ourRun,
   longRun: ourLong,
   longSource: longSource.kind,
+  mixedSource: mixedSource?.kind,
+  whole,
   rss5000: { slices: big.paths.length, seconds: ourBig.seconds[0], slicesPerS: rate(big.paths.length, ourBig.seconds), peakRssMiB: +(ourBig.peakRss / 2 ** 20).toFixed(0) },
   targets: {
     windowPerCore10x: ratio(rows.find((r) => r.what.startsWith(`window ${STRATEGY} `))?.ctwindow, seedRate(seed?.window?.[STRATEGY])),
-    wholeRun10x: rows.find((r) => r.what.startsWith('whole run'))?.ratio,
-    wholeRunLong10x: rows.find((r) => r.what.startsWith(`whole run ${STRATEGY}, ${N_LONG}`))?.ratio,
-    peakRssUnder1GiB: Math.max(ourRun.peakRss, ourLong.peakRss, ourBig.peakRss) < 2 ** 30,
+    wholeRun10x: Object.fromEntries(rows.filter((r) => r.geometry && !r.what.includes('float')).map((r) => [r.geometry, r.ratio])),
+    floatWithin2xOfUint8: Object.fromEntries(['r256-f16', 'r256-f32'].map((k) => [k, ratio(whole.r256.marginal, whole[k].marginal)])),
+    peakRssUnder1GiB: Math.max(...Object.values(whole).flatMap((w) => [w.short.peakRss, w.long.peakRss]), ourBig.peakRss) < 2 ** 30,
   },
   decodePerSyntax: decodeSyntax,
   context,
@@ -407,5 +431,7 @@ if (Array.isArray(context)) {
   for (const r of context) console.log(`  ${pad(r.name, 24)} ${lpad(r.slices, 6)} slices ${r.image} ${lpad(r.slices_per_s, 8)} slices/s  peak RSS ${lpad(r.peak_rss_mb, 7)} MB${r.budget_mb ? ` (budget ${r.budget_mb} MB: ${r.within_budget ? 'within' : 'OVER'}; whole series as HU would be ${r.whole_series_hu_mb} MB)` : ''}`);
 } else show('context', context);
 if (!seed) console.log(`no seed baseline in this run (${NO_SEED ? '--no-seed' : `needs ${SEED_PY} and ${PYTHON} with numpy + pydicom`}): ratios need ../shared beside the checkout (or CTWINDOW_SHARED)`);
-console.log(`targets: window ${STRATEGY} per core ${x(results.targets.windowPerCore10x)} (≥ 10), whole run ${x(results.targets.wholeRun10x)} on ${N} slices and ${x(results.targets.wholeRunLong10x)} on ${N_LONG} (≥ 10, ≥ 8 minimum), peak RSS < 1 GiB: ${results.targets.peakRssUnder1GiB}`);
+const geo = Object.entries(results.targets.wholeRun10x).map(([k, v]) => `${GEOMETRIES.find((g) => g.key === k).what} ${x(v)}`).join(', ');
+const fl = Object.entries(results.targets.floatWithin2xOfUint8).map(([k, v]) => `${k} ${x(v)}`).join(', ');
+console.log(`targets: window ${STRATEGY} per core ${x(results.targets.windowPerCore10x)} (≥ 10); whole run, marginal: ${geo} (each ≥ 10, ≥ 8 minimum); uint8 rate over float rate: ${fl} (≤ 2); peak RSS < 1 GiB: ${results.targets.peakRssUnder1GiB}`);
 console.log(`wrote ${OUT}`);

@@ -211,7 +211,7 @@ function axisOf(inSize: number, outSize: number): ReturnType<typeof axis> {
   return a;
 }
 
-/** The uint8 code of v with the arithmetic of encode.ts's uint8Of, inlined by hand for the hot loops. */
+/** The uint8 code of v with the arithmetic of encode.ts's uint8Of, inlined by hand for the hot loop. */
 const u8 = (v: number): number => {
   const s = Math.fround(v * 255);
   let r = (s + 0.5) | 0; // half up (s ≥ −0.5; NaN → 0) …
@@ -219,88 +219,124 @@ const u8 = (v: number): number => {
   return r > 255 ? 255 : r < 0 ? 0 : r;
 };
 
+/** tfjs-cpu's bilinear value of entries a, b (top row) and d, e (bottom row): double lerps, stored as float32. */
+function mix(table: Float32Array, a: number, b: number, d: number, e: number, cf: number, rf: number): number {
+  const t = table[a] + (table[b] - table[a]) * cf;
+  return Math.fround(t + (table[d] + (table[e] - table[d]) * cf - t) * rf);
+}
+
+// Per-thread scratch of the resize: every source pixel's entry index, and the entries' codes.
+let entScratch = new Int32Array(512 * 512);
+let codeScratch = new Uint32Array(65536);
+const f32Bits = new Float32Array(1);
+const u32Bits = new Uint32Array(f32Bits.buffer);
+
+/** What every resize loop reads: entry index per source pixel, the table, codes, axes. */
 interface ResizeJob {
+  ent: Int32Array;
   table: Float32Array;
-  slot: Uint32Array;
-  src: StoredIndex['src'];
-  base: number;
+  /** The output dtype's code of every entry and channel (uint8 code, float16 bits, float32 bits). */
+  codes: Uint32Array;
   cols: number;
   R: ReturnType<typeof axis>;
   X: ReturnType<typeof axis>;
 }
 
-/**
- * uint8, three channels (the common case): four slot reads per output pixel, then per channel
- * tfjs-cpu's lerps (top and bottom along the row, then between them, in double; the result
- * stored as float32) and the uint8 code.
- */
-function resizeU8C3(out: Uint8Array, j: ResizeJob): void {
-  const { table, slot, src, base, cols, R, X } = j;
-  const { lo: xlo, hi: xhi, frac: xf } = X;
-  const w = xlo.length;
+/** uint8 × 3 channels: the three codes of each entry in one word, compared at once. */
+function resizeU8C3(out: Uint8Array, j: ResizeJob, packed: Uint32Array): void {
+  const { ent, table, codes, cols, R, X } = j;
   let o = 0;
   for (let r = 0; r < R.lo.length; r++) {
     const top = R.lo[r] * cols;
     const bot = R.hi[r] * cols;
     const rf = R.frac[r];
-    for (let c = 0; c < w; c++) {
-      const cf = xf[c];
-      const a = slot[src[top + xlo[c]] - base];
-      const b = slot[src[top + xhi[c]] - base];
-      const d = slot[src[bot + xlo[c]] - base];
-      const e = slot[src[bot + xhi[c]] - base];
-      let t = table[a] + (table[b] - table[a]) * cf;
-      out[o] = u8(Math.fround(t + (table[d] + (table[e] - table[d]) * cf - t) * rf));
-      t = table[a + 1] + (table[b + 1] - table[a + 1]) * cf;
-      out[o + 1] = u8(Math.fround(t + (table[d + 1] + (table[e + 1] - table[d + 1]) * cf - t) * rf));
-      t = table[a + 2] + (table[b + 2] - table[a + 2]) * cf;
-      out[o + 2] = u8(Math.fround(t + (table[d + 2] + (table[e + 2] - table[d + 2]) * cf - t) * rf));
-      o += 3;
+    for (let c = 0; c < X.lo.length; c++) {
+      const x0 = X.lo[c];
+      const x1 = X.hi[c];
+      const a = ent[top + x0];
+      const b = ent[top + x1];
+      const d = ent[bot + x0];
+      const e = ent[bot + x1];
+      const pa = packed[a];
+      if (pa === packed[b] && pa === packed[d] && pa === packed[e]) {
+        out[o] = pa;
+        out[o + 1] = pa >>> 8;
+        out[o + 2] = pa >>> 16;
+        o += 3;
+        continue;
+      }
+      const cf = X.frac[c];
+      for (let ch = 0, ac = a * 3, bc = b * 3, dc = d * 3, ec = e * 3; ch < 3; ch++, ac++, bc++, dc++, ec++, o++) {
+        const code = codes[ac];
+        out[o] = code === codes[bc] && code === codes[dc] && code === codes[ec] ? code : u8(mix(table, ac, bc, dc, ec, cf, rf));
+      }
     }
   }
 }
 
-/** Any channel count into float32 values (`put` stores one value: uint8 code, half or float). */
-function resizeAny(C: number, put: (o: number, v: number) => void, j: ResizeJob): void {
-  const { table, slot, src, base, cols, R, X } = j;
-  const { lo: xlo, hi: xhi, frac: xf } = X;
-  const w = xlo.length;
+/** Any dtype and channel count; `put` stores a computed value, `copy` a code. */
+function resizeAny(C: number, j: ResizeJob, copy: (o: number, code: number) => void, put: (o: number, v: number) => void): void {
+  const { ent, table, codes, cols, R, X } = j;
   let o = 0;
   for (let r = 0; r < R.lo.length; r++) {
     const top = R.lo[r] * cols;
     const bot = R.hi[r] * cols;
     const rf = R.frac[r];
-    for (let c = 0; c < w; c++) {
-      const cf = xf[c];
-      const a = slot[src[top + xlo[c]] - base];
-      const b = slot[src[top + xhi[c]] - base];
-      const d = slot[src[bot + xlo[c]] - base];
-      const e = slot[src[bot + xhi[c]] - base];
-      for (let ch = 0; ch < C; ch++) {
-        const t = table[a + ch] + (table[b + ch] - table[a + ch]) * cf;
-        put(o++, Math.fround(t + (table[d + ch] + (table[e + ch] - table[d + ch]) * cf - t) * rf));
+    for (let c = 0; c < X.lo.length; c++) {
+      const cf = X.frac[c];
+      const ac0 = ent[top + X.lo[c]] * C;
+      const bc0 = ent[top + X.hi[c]] * C;
+      const dc0 = ent[bot + X.lo[c]] * C;
+      const ec0 = ent[bot + X.hi[c]] * C;
+      for (let ch = 0; ch < C; ch++, o++) {
+        const code = codes[ac0 + ch];
+        if (code === codes[bc0 + ch] && code === codes[dc0 + ch] && code === codes[ec0 + ch]) copy(o, code);
+        else put(o, mix(table, ac0 + ch, bc0 + ch, dc0 + ch, ec0 + ch, cf, rf));
       }
     }
   }
 }
 
 /**
- * One slice resized from its table: out[(r·w + c)·C + ch] is the bilinear value of the four
- * source pixels' entries, computed as tfjs-cpu's resizeBilinear computes it, then encoded.
+ * One slice resized from its table: output value (r, c, ch) is the bilinear value of the four
+ * source pixels' entries as tf.image.resizeBilinear(x, [h, w], false, true) computes it on
+ * tfjs-cpu (`mix`), encoded to the output dtype. The reads go to small tables (an entry index
+ * per source pixel, computed once; U entries, a few thousand), not to the 64 K-entry slot table.
+ *
+ * Where a channel's four source entries have the same code in the output dtype, that code is
+ * the answer without arithmetic: the bilinear value lies between the four values (each lerp
+ * a + (b − a)·t with t ∈ [0, 1] stays within [a, b] in IEEE arithmetic), and float32 rounding,
+ * the uint8 code and float16 rounding are all monotonic, so its code lies between theirs.
  */
 function resizeFromTable(out: Uint8Array, table: Float32Array, ix: StoredIndex, rows: number, cols: number, h: number, w: number, C: number, dtype: OutputDType): void {
+  const { keys, src, base } = ix;
+  const U = keys.length;
   if (slotScratch.length < ix.range) slotScratch = new Uint32Array(ix.range);
   const slot = slotScratch;
-  for (let j = 0; j < ix.keys.length; j++) slot[ix.keys[j]] = j * C;
-  const job: ResizeJob = { table, slot, src: ix.src, base: ix.base, cols, R: axisOf(rows, h), X: axisOf(cols, w) };
-  if (dtype === 'uint8' && C === 3) return resizeU8C3(out, job);
-  if (dtype === 'uint8') return resizeAny(C, (o, v) => (out[o] = u8(v)), job);
-  if (dtype === 'float16') {
-    const o16 = new Uint16Array(out.buffer, out.byteOffset, h * w * C);
-    return resizeAny(C, (o, v) => (o16[o] = toFloat16Bits(v)), job);
+  for (let j = 0; j < U; j++) slot[keys[j]] = j;
+  if (entScratch.length < rows * cols) entScratch = new Int32Array(rows * cols);
+  const ent = entScratch;
+  for (let p = 0; p < rows * cols; p++) ent[p] = slot[src[p] - base];
+  if (codeScratch.length < U * C) codeScratch = new Uint32Array(U * C);
+  const codes = codeScratch;
+  const job: ResizeJob = { ent, table, codes, cols, R: axisOf(rows, h), X: axisOf(cols, w) };
+  const n = h * w * C;
+  if (dtype === 'uint8') {
+    for (let k = 0; k < U * C; k++) codes[k] = u8(table[k]);
+    if (C !== 3) return resizeAny(C, job, (o, code) => (out[o] = code), (o, v) => (out[o] = u8(v)));
+    if (packedScratch.length < U) packedScratch = new Uint32Array(U);
+    for (let j = 0; j < U; j++) packedScratch[j] = codes[3 * j] | (codes[3 * j + 1] << 8) | (codes[3 * j + 2] << 16);
+    return resizeU8C3(out, job, packedScratch);
   }
-  const o32 = new Float32Array(out.buffer, out.byteOffset, h * w * C);
-  resizeAny(C, (o, v) => (o32[o] = v), job);
+  if (dtype === 'float16') {
+    for (let k = 0; k < U * C; k++) codes[k] = toFloat16Bits(table[k]);
+    const o16 = new Uint16Array(out.buffer, out.byteOffset, n);
+    return resizeAny(C, job, (o, code) => (o16[o] = code), (o, v) => (o16[o] = toFloat16Bits(v)));
+  }
+  for (let k = 0; k < U * C; k++) codes[k] = ((f32Bits[0] = table[k]), u32Bits[0]);
+  const o32 = new Uint32Array(out.buffer, out.byteOffset, n);
+  const f32 = new Float32Array(out.buffer, out.byteOffset, n);
+  resizeAny(C, job, (o, code) => (o32[o] = code), (o, v) => (f32[o] = v));
 }
 
 /**
@@ -319,9 +355,8 @@ export function windowLut(
   const bpe = BYTES_PER[opts.dtype];
   const size = h * w * C * bpe;
   const alloc = opts.alloc ?? ((n: number) => new Uint8Array(n));
-  const direct = slices.some((s) => s.rows === h && s.cols === w);
   // Encode the tables once (Σ U·C entries) for the slices every pixel of which copies an entry.
-  const enc = direct ? encodeTable(all, opts.dtype) : undefined;
+  const enc = slices.some((s) => s.rows === h && s.cols === w) ? encodeTable(all, opts.dtype) : undefined;
   return slices.map((s, b) => {
     const bytes = alloc(size); // every byte is written below
     const n = s.ix.hu.length * C;
