@@ -87,14 +87,14 @@ describe('crash-safe resume', () => {
     expect(killedMidway).toBeGreaterThan(0);
   });
 
-  it('a resume that cannot go on (other shardBytes) names the reason and exits: no worker thread keeps it alive', async () => {
+  it('a resume with another shardBytes is refused naming the key, and exits: no worker thread keeps it alive', async () => {
     const yaml = await writePipeline(dir, { ...config('out/threads'), workers: 2 }, 'threads.yaml');
     expect(ctwindow(['run', yaml, '-q']).status).toBe(0);
     await rm(join(dir, 'out/threads', 'manifest.json')); // as if killed after its last shard
     const res = ctwindow(['run', yaml, '-q', '--resume', '--set', 'output.shardBytes=50000'], { timeout: 60_000 });
     expect(res.error, 'the process did not exit').toBeUndefined();
     expect(res.status).toBe(2); // a user error, reported as such
-    expect(res.stderr).toMatch(/ctwindow run: .*out\/threads: resume: train-00000\.idx\.json was written with shardBytes=60000, this run uses 50000; resume with the same config/);
+    expect(res.stderr).toMatch(/ctwindow run: .*out\/threads: cannot --resume: the unfinished run used another config \(changed: output\.shardBytes\)/);
   });
 
   it('three partitions merged hold exactly the single run\'s slices', async () => {

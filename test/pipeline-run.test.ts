@@ -162,7 +162,7 @@ describe('bad input', () => {
     expect(q.find((x) => x.path?.endsWith('doesnotexist.dcm'))?.reason).toMatch(/file not found/);
     const csvQ = q.filter((x) => x.stage === 'csv');
     expect(csvQ.map((x) => x.reason).join('\n')).toMatch(/line 16: missing SOPInstanceUID/);
-    expect(csvQ.map((x) => x.reason).join('\n')).toMatch(/line 17: pe_present_on_image must be 0 or 1, got "2"/);
+    expect(csvQ.map((x) => x.reason).join('\n')).toMatch(/line 17: pe_present_on_image must be 0 or 1 \(also 0\.0\/1\.0, true\/false\), got "2"/);
     expect(q.length).toBe(6);
     // Every good slice still written, exactly once.
     const written = (await allRecords(res.outDir)).flatMap((r) => r.sop);
@@ -205,14 +205,20 @@ describe('bad input', () => {
 
 describe('Balancer', () => {
   const ref = (i: number, label: 0 | 1): SliceRef => ({ study: 's', series: 'e', sop: `x${i}`, label, path: '', row: i, split: 'train' });
-  it('undersample keeps memory bounded and drops only majority excess', () => {
-    const b = new Balancer({ mode: 'undersample', positiveFraction: 0.5, batchSize: 4, buffer: 16, seed: 1, stream: 't' });
+  it('undersample holds at most its cap, keeps every minority row and drops only majority rows', () => {
+    const b = new Balancer({ mode: 'undersample', positiveFraction: 0.5, batchSize: 4, window: 16, cap: 64, seed: 1, stream: 't', counts: { positives: 20, negatives: 980 } });
     const out = [];
-    for (let i = 0; i < 1000; i++) out.push(...b.push(ref(i, i % 50 === 0 ? 1 : 0)));
+    let most = 0;
+    for (let i = 0; i < 1000; i++) {
+      out.push(...b.push(ref(i, i % 50 === 0 ? 1 : 0)));
+      most = Math.max(most, b['held'][0].length, b['held'][1].length);
+    }
     out.push(...b.end());
-    expect(b['queue'][0].length + b['queue'][1].length).toBe(0);
+    expect(most).toBeLessThanOrEqual(64);
+    expect(b['held'][0].length + b['held'][1].length).toBe(0);
     const used = out.flatMap((x) => x.refs);
     expect(used.filter((r) => r.label === 1).length).toBe(20);
+    expect(used.filter((r) => r.label === 0).length).toBe(20);
     expect(new Set(used.map((r) => r.sop)).size).toBe(used.length);
     expect(b.stats.dropped.negatives + used.filter((r) => r.label === 0).length).toBe(980);
   });

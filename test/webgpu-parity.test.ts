@@ -55,7 +55,7 @@ describe.skipIf(!CORPUS || !probe.ok)('webgpu parity: ctwindow window --backend 
   for (const strategy of STRATEGIES) {
     it(`${strategy}: shape, channel means, 99.5 % of samples within 1e-4`, () => {
       const out = join(dir, strategy);
-      const r = ctwindow(['window', ...files.map((f) => join(CORPUS!, f)), '--strategy', strategy, '--backend', 'webgpu', '--out', out], { timeout: 90_000 });
+      const r = ctwindow(['window', ...files.map((f) => join(CORPUS!, f)), '--strategy', strategy, '--backend', 'webgpu', '--padding', 'keep', '--out', out], { timeout: 90_000 });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/backend: webgpu/);
       let within = 0;

@@ -105,7 +105,7 @@ describe.skipIf(!CORPUS)('ctwindow window on real CT matches the seed', () => {
     const files = ['ct/A046441_axial_19010101-23.dcm', 'syntax/693_J2KR.dcm'];
     for (const strategy of ['metadata', 'sigmoid-ensemble', 'gradient-ensemble']) {
       const out = join(dir, `corpus-${strategy}`);
-      const r = ctwindow(['window', ...files.map((f) => join(CORPUS!, f)), '--strategy', strategy, '--out', out]);
+      const r = ctwindow(['window', ...files.map((f) => join(CORPUS!, f)), '--strategy', strategy, '--padding', 'keep', '--out', out]);
       expect(r.status, r.stderr).toBe(0);
       for (const f of files) {
         const npy = decodeNpy(readFileSync(join(out, f.split('/')[1].replace('.dcm', '.npy'))));

@@ -15,11 +15,16 @@ import { ConfigError, describeIssue } from './errors.js';
 export interface LoadedConfig {
   /** Validated config; source.csv, source.dicomRoot and output.dir are absolute paths. */
   config: PipelineConfig;
-  /** sha256 (hex) of the canonical resolved config, output.dir excluded. */
+  /** sha256 (hex) of `outputKeys` in canonical JSON. */
   hash: string;
+  /** The config as it determines the output's bytes (outputAffecting). */
+  outputKeys: Record<string, unknown>;
   /** The YAML file, as given. */
   file: string;
 }
+
+/** The config's paths (resolved relative to the YAML file, or to the current directory when given with --set). */
+const PATH_KEYS = [['source', 'csv'], ['source', 'dicomRoot'], ['output', 'dir']] as const;
 
 /** Apply one `dotted.key=value` override to a plain object (in place). */
 export function applyOverride(target: Record<string, unknown>, spec: string, file = '--set'): void {
@@ -57,6 +62,38 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * Keys that change no byte of the output: where it goes, how it is written, how many threads,
+ * when a run counts as failed. Two configs that differ only in these produce the same shards.
+ */
+export const BYTE_NEUTRAL_KEYS = ['output.dir', 'output.io', 'workers', 'quarantine.maxFraction'] as const;
+
+/**
+ * The config as it determines the output's bytes: the byte-neutral keys removed, and paths taken
+ * relative to the YAML's folder (so a moved checkout is the same config). Hashed into
+ * `configHash`; kept in the output folder so that `--resume` can name what changed.
+ */
+export function outputAffecting(config: PipelineConfig, base: string): Record<string, unknown> {
+  const out = structuredClone(config) as Record<string, any>;
+  out.source.csv = relative(base, config.source.csv);
+  out.source.dicomRoot = relative(base, config.source.dicomRoot);
+  for (const k of BYTE_NEUTRAL_KEYS) {
+    const path = k.split('.');
+    let node = out;
+    for (const p of path.slice(0, -1)) node = node?.[p];
+    if (node) delete node[path[path.length - 1]];
+  }
+  return out;
+}
+
+/** Dotted keys whose values differ between two configs (as outputAffecting gives them). */
+export function changedKeys(a: unknown, b: unknown, prefix = ''): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(a) || !isObj(b)) return canonicalJson(a) === canonicalJson(b) ? [] : [prefix || '(the whole config)'];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.flatMap((k) => changedKeys(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+}
+
 /** Validate a raw (already parsed) config object. `base` resolves relative paths. */
 export function validateConfig(raw: unknown, file: string, base: string): LoadedConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -69,14 +106,9 @@ export function validateConfig(raw: unknown, file: string, base: string): Loaded
   config.source.csv = abs(config.source.csv);
   config.source.dicomRoot = abs(config.source.dicomRoot);
   config.output.dir = abs(config.output.dir);
-  // The hash identifies the data a config produces: paths are taken relative to the YAML's
-  // folder so that a moved checkout hashes the same; the output folder does not count.
-  const forHash = structuredClone(config) as Record<string, any>;
-  forHash.source.csv = relative(base, config.source.csv);
-  forHash.source.dicomRoot = relative(base, config.source.dicomRoot);
-  delete forHash.output.dir;
-  const hash = createHash('sha256').update(canonicalJson(forHash)).digest('hex');
-  return { config, hash, file };
+  const outputKeys = outputAffecting(config, base);
+  const hash = createHash('sha256').update(canonicalJson(outputKeys)).digest('hex');
+  return { config, hash, outputKeys, file };
 }
 
 /**
@@ -100,5 +132,14 @@ export async function loadConfig(file: string, overrides: string[] = []): Promis
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, ['expected a YAML mapping at the top level']);
   for (const o of overrides) applyOverride(raw as Record<string, unknown>, o, file);
+  // A path given with --set is the user's, typed where they stand: relative to the current
+  // directory (the YAML's own paths are relative to the YAML).
+  for (const o of overrides) {
+    const key = o.slice(0, o.indexOf('=')).trim();
+    const [group, name] = key.split('.');
+    if (!PATH_KEYS.some(([g, n]) => g === group && n === name)) continue;
+    const node = (raw as Record<string, Record<string, unknown>>)[group];
+    if (typeof node?.[name] === 'string' && !isAbsolute(node[name] as string)) node[name] = resolve(node[name] as string);
+  }
   return validateConfig(raw, file, dirname(resolve(file)));
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { BACKENDS } from '../backend/names.js';
 import { windowSchema } from '../windowing/config.js';
 import { contextSchema } from '../context/config.js';
+import { DEFAULT_PADDING } from '../dicom/hu.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -42,8 +43,20 @@ export const balanceSchema = z.strictObject({
   positiveFraction: z.number().gt(0).lt(1).default(0.5),
   /** Which splits are balanced; validation usually keeps its natural distribution. */
   applyTo: z.enum(['train', 'all']).default('train'),
-  /** Per-class look-ahead (in slices): bounds memory, and how far ahead the sampler looks for the other class. */
+  /**
+   * Per-class shuffle window (in kept slices): a batch draws its positives and negatives at
+   * random from windows this large, so it mixes the many exams they span. Memory: at most
+   * 16 × this many (at least 65,536) slice references per class (src/sampling/balance.ts).
+   */
   buffer: positiveInt.default(4096),
+});
+
+export const quarantineSchema = z.strictObject({
+  /**
+   * The run fails (exit 1, after writing its manifest) when more than this share of the slices
+   * it tried to use were quarantined (missing, unreadable, undecodable…). 1 never fails.
+   */
+  maxFraction: z.number().min(0).max(1).default(0.05),
 });
 
 export const batchSchema = z.strictObject({
@@ -69,7 +82,7 @@ export const outputSchema = z.strictObject({
 
 export const decodeSchema = z.strictObject({
   /** PixelPaddingValue pixels: 'air' maps them to −1000 HU, 'keep' leaves the stored value's HU. */
-  padding: z.enum(['air', 'keep']).default('air'),
+  padding: z.enum(['air', 'keep']).default(DEFAULT_PADDING),
 });
 
 export const pipelineSchema = z.strictObject({
@@ -84,7 +97,8 @@ export const pipelineSchema = z.strictObject({
   balance: balanceSchema.default({ mode: 'undersample', positiveFraction: 0.5, applyTo: 'train', buffer: 4096 }),
   batch: batchSchema.default({ size: 32 }),
   output: outputSchema,
-  decode: decodeSchema.default({ padding: 'air' }),
+  decode: decodeSchema.default({ padding: DEFAULT_PADDING }),
+  quarantine: quarantineSchema.default({ maxFraction: 0.05 }),
   seed: z.number().int().default(42),
   backend: z.enum(BACKENDS).default('auto'),
   /** Worker threads for decode + windowing: 'auto' = one per core. */

@@ -9,6 +9,14 @@ import type { DicomImage } from '../types.js';
 import { DicomDecodeError } from './errors.js';
 
 export type PaddingMode = 'air' | 'keep';
+/** The one default of every command (`run`'s decode.padding, `decode`, `window`, `preview`): padding pixels are air. */
+export const DEFAULT_PADDING: PaddingMode = 'air';
+
+/** A `--padding` value checked; throws naming the flag. */
+export function paddingMode(v: string): PaddingMode {
+  if (v !== 'air' && v !== 'keep') throw new Error(`--padding: expected 'air' or 'keep', got '${v}'`);
+  return v;
+}
 export const AIR_HU = -1000;
 
 export function huFrame(img: DicomImage, frame = 0, opts: { padding?: PaddingMode } = {}): Float32Array {

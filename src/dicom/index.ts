@@ -9,7 +9,7 @@
 export { DicomDecodeError } from './errors.js';
 export { decodeDicom, decodeDicomSync, readDicomFile, splitFrames, initCodecs } from './decode.js';
 export type { DecodeOptions } from './decode.js';
-export { huFrame, AIR_HU } from './hu.js';
+export { huFrame, AIR_HU, DEFAULT_PADDING, paddingMode } from './hu.js';
 export type { PaddingMode } from './hu.js';
 export { readDicomHeader } from './header.js';
 export type { DicomHeader } from './header.js';

@@ -225,15 +225,17 @@ function mix(table: Float32Array, a: number, b: number, d: number, e: number, cf
   return Math.fround(t + (table[d] + (table[e] - table[d]) * cf - t) * rf);
 }
 
-// Per-thread scratch of the resize: every source pixel's entry index, and the entries' codes.
-let entScratch = new Int32Array(512 * 512);
+// Per-thread scratch of the resize: the entries' codes (packed three to a word for uint8 × 3).
 let codeScratch = new Uint32Array(65536);
 const f32Bits = new Float32Array(1);
 const u32Bits = new Uint32Array(f32Bits.buffer);
 
-/** What every resize loop reads: entry index per source pixel, the table, codes, axes. */
+/** What every resize loop reads: source pixels, their entries, the table, codes, axes. */
 interface ResizeJob {
-  ent: Int32Array;
+  src: StoredIndex['src'];
+  base: number;
+  /** Entry index of each stored value − base. */
+  slot: Uint32Array;
   table: Float32Array;
   /** The output dtype's code of every entry and channel (uint8 code, float16 bits, float32 bits). */
   codes: Uint32Array;
@@ -242,41 +244,46 @@ interface ResizeJob {
   X: ReturnType<typeof axis>;
 }
 
-/** uint8 × 3 channels: the three codes of each entry in one word, compared at once. */
+/**
+ * uint8 × 3 channels, the common case: per output pixel the four source pixels' codes, three to
+ * a word indexed by stored value (`packed`, one read each, as gatherU8C3 reads them); the
+ * entries and the arithmetic only where they differ.
+ */
 function resizeU8C3(out: Uint8Array, j: ResizeJob, packed: Uint32Array): void {
-  const { ent, table, codes, cols, R, X } = j;
+  const { src, base, slot, table, cols, R, X } = j;
   let o = 0;
   for (let r = 0; r < R.lo.length; r++) {
     const top = R.lo[r] * cols;
     const bot = R.hi[r] * cols;
     const rf = R.frac[r];
-    for (let c = 0; c < X.lo.length; c++) {
-      const x0 = X.lo[c];
-      const x1 = X.hi[c];
-      const a = ent[top + x0];
-      const b = ent[top + x1];
-      const d = ent[bot + x0];
-      const e = ent[bot + x1];
-      const pa = packed[a];
-      if (pa === packed[b] && pa === packed[d] && pa === packed[e]) {
+    for (let c = 0; c < X.lo.length; c++, o += 3) {
+      const ka = src[top + X.lo[c]] - base;
+      const kb = src[top + X.hi[c]] - base;
+      const kd = src[bot + X.lo[c]] - base;
+      const ke = src[bot + X.hi[c]] - base;
+      const pa = packed[ka];
+      const differ = (pa ^ packed[kb]) | (pa ^ packed[kd]) | (pa ^ packed[ke]);
+      if (differ === 0) {
         out[o] = pa;
         out[o + 1] = pa >>> 8;
         out[o + 2] = pa >>> 16;
-        o += 3;
         continue;
       }
       const cf = X.frac[c];
-      for (let ch = 0, ac = a * 3, bc = b * 3, dc = d * 3, ec = e * 3; ch < 3; ch++, ac++, bc++, dc++, ec++, o++) {
-        const code = codes[ac];
-        out[o] = code === codes[bc] && code === codes[dc] && code === codes[ec] ? code : u8(mix(table, ac, bc, dc, ec, cf, rf));
-      }
+      const a = slot[ka] * 3;
+      const b = slot[kb] * 3;
+      const d = slot[kd] * 3;
+      const e = slot[ke] * 3;
+      out[o] = differ & 0xff ? u8(mix(table, a, b, d, e, cf, rf)) : pa;
+      out[o + 1] = differ & 0xff00 ? u8(mix(table, a + 1, b + 1, d + 1, e + 1, cf, rf)) : pa >>> 8;
+      out[o + 2] = differ & 0xff0000 ? u8(mix(table, a + 2, b + 2, d + 2, e + 2, cf, rf)) : pa >>> 16;
     }
   }
 }
 
 /** Any dtype and channel count; `put` stores a computed value, `copy` a code. */
 function resizeAny(C: number, j: ResizeJob, copy: (o: number, code: number) => void, put: (o: number, v: number) => void): void {
-  const { ent, table, codes, cols, R, X } = j;
+  const { src, base, slot, table, codes, cols, R, X } = j;
   let o = 0;
   for (let r = 0; r < R.lo.length; r++) {
     const top = R.lo[r] * cols;
@@ -284,14 +291,14 @@ function resizeAny(C: number, j: ResizeJob, copy: (o: number, code: number) => v
     const rf = R.frac[r];
     for (let c = 0; c < X.lo.length; c++) {
       const cf = X.frac[c];
-      const ac0 = ent[top + X.lo[c]] * C;
-      const bc0 = ent[top + X.hi[c]] * C;
-      const dc0 = ent[bot + X.lo[c]] * C;
-      const ec0 = ent[bot + X.hi[c]] * C;
+      const a = slot[src[top + X.lo[c]] - base] * C;
+      const b = slot[src[top + X.hi[c]] - base] * C;
+      const d = slot[src[bot + X.lo[c]] - base] * C;
+      const e = slot[src[bot + X.hi[c]] - base] * C;
       for (let ch = 0; ch < C; ch++, o++) {
-        const code = codes[ac0 + ch];
-        if (code === codes[bc0 + ch] && code === codes[dc0 + ch] && code === codes[ec0 + ch]) copy(o, code);
-        else put(o, mix(table, ac0 + ch, bc0 + ch, dc0 + ch, ec0 + ch, cf, rf));
+        const code = codes[a + ch];
+        if (code === codes[b + ch] && code === codes[d + ch] && code === codes[e + ch]) copy(o, code);
+        else put(o, mix(table, a + ch, b + ch, d + ch, e + ch, cf, rf));
       }
     }
   }
@@ -300,8 +307,7 @@ function resizeAny(C: number, j: ResizeJob, copy: (o: number, code: number) => v
 /**
  * One slice resized from its table: output value (r, c, ch) is the bilinear value of the four
  * source pixels' entries as tf.image.resizeBilinear(x, [h, w], false, true) computes it on
- * tfjs-cpu (`mix`), encoded to the output dtype. The reads go to small tables (an entry index
- * per source pixel, computed once; U entries, a few thousand), not to the 64 K-entry slot table.
+ * tfjs-cpu (`mix`), encoded to the output dtype.
  *
  * Where a channel's four source entries have the same code in the output dtype, that code is
  * the answer without arithmetic: the bilinear value lies between the four values (each lerp
@@ -309,23 +315,20 @@ function resizeAny(C: number, j: ResizeJob, copy: (o: number, code: number) => v
  * the uint8 code and float16 rounding are all monotonic, so its code lies between theirs.
  */
 function resizeFromTable(out: Uint8Array, table: Float32Array, ix: StoredIndex, rows: number, cols: number, h: number, w: number, C: number, dtype: OutputDType): void {
-  const { keys, src, base } = ix;
+  const { keys } = ix;
   const U = keys.length;
   if (slotScratch.length < ix.range) slotScratch = new Uint32Array(ix.range);
   const slot = slotScratch;
   for (let j = 0; j < U; j++) slot[keys[j]] = j;
-  if (entScratch.length < rows * cols) entScratch = new Int32Array(rows * cols);
-  const ent = entScratch;
-  for (let p = 0; p < rows * cols; p++) ent[p] = slot[src[p] - base];
   if (codeScratch.length < U * C) codeScratch = new Uint32Array(U * C);
   const codes = codeScratch;
-  const job: ResizeJob = { ent, table, codes, cols, R: axisOf(rows, h), X: axisOf(cols, w) };
+  const job: ResizeJob = { src: ix.src, base: ix.base, slot, table, codes, cols, R: axisOf(rows, h), X: axisOf(cols, w) };
   const n = h * w * C;
   if (dtype === 'uint8') {
     for (let k = 0; k < U * C; k++) codes[k] = u8(table[k]);
     if (C !== 3) return resizeAny(C, job, (o, code) => (out[o] = code), (o, v) => (out[o] = u8(v)));
-    if (packedScratch.length < U) packedScratch = new Uint32Array(U);
-    for (let j = 0; j < U; j++) packedScratch[j] = codes[3 * j] | (codes[3 * j + 1] << 8) | (codes[3 * j + 2] << 16);
+    if (packedScratch.length < ix.range) packedScratch = new Uint32Array(ix.range);
+    for (let j = 0; j < U; j++) packedScratch[keys[j]] = codes[3 * j] | (codes[3 * j + 1] << 8) | (codes[3 * j + 2] << 16);
     return resizeU8C3(out, job, packedScratch);
   }
   if (dtype === 'float16') {

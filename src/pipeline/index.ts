@@ -1,1 +1,2 @@
-export { runPipeline, RunError, type RunOptions, type RunSummary, type Progress } from './run.js';
+export { runPipeline, RunError, RunAborted, RUN_RECORD, type RunOptions, type RunSummary, type Progress } from './run.js';
+export { groupQuarantine, reasonKind, type QuarantineGroup } from './quarantine.js';

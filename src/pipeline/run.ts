@@ -1,28 +1,34 @@
 /**
- * `ctwindow run`: YAML → train.csv ⨝ DICOM → windowing → balanced batches → shards.
+ * `ctwindow run`: YAML → train.csv ⨝ DICOM → windowing → balanced batches → shards, as named
+ * stages read top to bottom:
  *
- * The stream, end to end, with backpressure at every step (the CSV is read only as fast as
- * batches are written):
- *
- *   readSource (csv-parse, highland) ─► per-split Balancer (refs only, nothing decoded yet)
- *     ─► BatchProcessor (read, decode, window, resize, encode; failures → quarantine +
- *        replacement of the same class) ─► ShardWriter (framed msgpack, atomic shards)
- *   ─► manifest.json (last)
+ *   prepare   config, output folder (a finished run is reported; an unfinished one resumes
+ *             only with the same output-affecting config), CSV header, dicomRoot
+ *   count     one pass over the CSV's labels: rows per split and class (what uniform sampling
+ *             and progress need)
+ *   engine    window plan, tfjs backend, slice processor (worker threads start first)
+ *   splits    a Balancer and a ShardWriter per split; run.json records the config
+ *   stream    CSV rows → Balancer (refs only, nothing decoded yet) → BatchProcessor (read,
+ *             decode, window, resize, encode; failures → quarantine + a replacement of the same
+ *             class) → ShardWriter (framed msgpack, atomic shards), backpressure throughout
+ *   finish    manifest.json (last), then the verdict: nothing written or too much
+ *             quarantined is a failed run (RunSummary.problems; the CLI exits 1)
  *
  * Resume: the sampler is a pure function of (CSV, config, seed), so a resumed run replays it
  * cheaply (CSV only) and skips the records already committed in complete shards, replaying
  * their decode failures from the notes stored with them; the result equals an uninterrupted
  * run's, byte for byte.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { loadConfig, type LoadedConfig } from '../config/index.js';
-import { checkCsvHeader, readSource, type SourceOptions } from '../source/index.js';
+import { changedKeys, loadConfig, type LoadedConfig } from '../config/index.js';
+import { checkCsvHeader, countSource, readSource, SourceError, type SourceCounts, type SourceOptions } from '../source/index.js';
 import { Balancer, type BalanceStats } from '../sampling/index.js';
 import { assembleRecord } from '../batching/record.js';
 import type { BatchProcessor, ProcessorOptions, SliceOk, SliceResult } from '../batching/slice.js';
 import { compileWindow } from '../windowing/compile.js';
+import type { WindowPlan } from '../windowing/plan.js';
 import { createFastProcessor, startFastWorkers } from '../fast/processor.js';
 import {
   describeExistingOutput,
@@ -35,10 +41,14 @@ import {
   type Manifest,
   type ShardWriter,
 } from '../shards/index.js';
+import { writeFileAtomic } from '../shards/atomic.js';
 import type { BackendInfo, Quarantine, SliceRef, Split } from '../types.js';
 
 const require = createRequire(import.meta.url);
 const VERSION: string = require('../../package.json').version;
+
+/** The run's own record in its output folder: the config that decides its bytes. */
+export const RUN_RECORD = 'run.json';
 
 export interface RunOptions {
   /** `dotted.key=value` overrides, values parsed as YAML. */
@@ -47,19 +57,23 @@ export interface RunOptions {
   resume?: boolean;
   /** Cluster partition: process only exams hashing to `index` of `count`; output to `part-<i>-of-<N>/`. */
   partition?: { index: number; count: number };
-  /** Progress callback, called after every batch. */
+  /** Progress callback, called after every record written. */
   onProgress?: (p: Progress) => void;
-  /** One-line messages (backend choice, warnings). */
+  /** One-line messages (backend choice, counts, warnings). */
   log?: (line: string) => void;
   /** Replace the slice processor (worker pool, tests). */
   processor?: (opts: ProcessorOptions, config: LoadedConfig['config']) => Promise<BatchProcessor> | BatchProcessor;
+  /** Aborts the run between batches (Ctrl-C): what is committed stays, and `--resume` continues. */
+  signal?: AbortSignal;
 }
 
 export interface Progress {
   slices: number;
+  /** Slices the run expects to write (known after the counting pass; decode failures aside). */
+  expected: number;
   records: number;
   quarantined: number;
-  /** Fraction of the CSV consumed, 0..1. */
+  /** Slices written of slices expected, 0..1. */
   fraction: number;
   elapsedMs: number;
 }
@@ -73,10 +87,21 @@ export interface RunSummary {
   /** Records skipped because a resumed run found them committed. */
   resumedRecords: number;
   alreadyComplete: boolean;
+  /** Warnings about the data (an empty split, a class with no rows…), also in the manifest. */
+  warnings: string[];
+  /** Why the run failed although it finished (nothing written, too much quarantined); empty when it succeeded. */
+  problems: string[];
 }
 
-/** Thrown for problems found before any work is done (config, CSV header, output folder). */
+/** Thrown for problems found before any work is done (config, CSV header, dicomRoot, output folder). */
 export class RunError extends Error {}
+
+/** Thrown when the run was aborted (Ctrl-C): `committed` records are on disk, `--resume` continues. */
+export class RunAborted extends Error {
+  constructor(readonly outDir: string, readonly committed: number, readonly slices: number) {
+    super(`interrupted: ${committed} record(s) (${slices} slices) committed in complete shards in ${outDir}`);
+  }
+}
 
 interface SplitState {
   split: Split;
@@ -96,128 +121,55 @@ interface SplitState {
 export async function runPipeline(configPath: string, opts: RunOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
   const log = opts.log ?? (() => {});
+
+  // --- prepare -------------------------------------------------------------------------------
   const loaded = await loadConfig(configPath, opts.overrides ?? []);
-  const { config, hash } = loaded;
-  let outDir = config.output.dir;
-  if (opts.partition) {
-    const { index, count } = opts.partition;
-    if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
-      throw new RunError(`--partition: expected i/N with 0 ≤ i < N, got ${index}/${count}`);
-    }
-    outDir = join(outDir, `part-${index}-of-${count}`);
-  }
-
-  // Refuse to mix runs; a finished run with the same config is simply reported.
-  const existing = await describeExistingOutput(outDir);
-  if (existing) {
-    let manifest: Manifest | undefined;
-    try { manifest = await readManifest(outDir); } catch { /* incomplete */ }
-    if (manifest && manifest.configHash === hash) {
-      if (opts.resume) {
-        return { outDir, manifest, backend: manifest.backend, elapsedMs: Date.now() - t0, slicesWritten: 0, resumedRecords: 0, alreadyComplete: true };
-      }
-    }
-    if (!opts.resume) {
-      throw new RunError(existing);
-    }
-    if (manifest && manifest.configHash !== hash) {
-      throw new RunError(`${outDir}: holds a finished run of a different config (hash ${manifest.configHash.slice(0, 12)}…, this config ${hash.slice(0, 12)}…); --resume continues only the same config`);
-    }
-  }
-
-  const sourceOpts: SourceOptions = {
-    csv: config.source.csv,
-    dicomRoot: config.source.dicomRoot,
-    label: config.source.label,
-    columns: config.source.columns,
-    filter: config.source.filter,
-    limit: config.source.limit,
-    seed: config.seed,
-    valFraction: config.split.val,
-    partition: opts.partition,
-  };
-  await checkCsvHeader(sourceOpts);
-  const { size: csvSize } = await stat(config.source.csv); // for progress; before any thread starts
-  // Slice context (`context:`): neighbours as channels; its own plan, layout, source order and processor.
-  // Modules that load tfjs (context, backends) are imported when needed: the fast path's
-  // worker threads start first and boot while this thread loads tfjs.
-  const context = config.context ? (await import('../context/index.js')).pipelineContext(config, log) : undefined;
-  const plan = context?.plan ?? compileWindow(config.window);
-  const channels = context?.channels ?? plan.channels;
-  const procOpts: ProcessorOptions = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
-  // cpu, or auto without a GPU (the usual outcome), ends on the fast path: start its threads now.
-  const early = !opts.processor && (config.backend === 'cpu' || config.backend === 'auto') ? startFastWorkers(procOpts, config) : undefined;
-  const cpuWithoutTfjs = config.backend === 'cpu' && !!early && !context;
-  // One line says which backend and why (an auto fallback included); initBackend stays quiet here.
-  let backend: BackendInfo;
-  try {
-    // `backend: cpu` on the fast path needs no tfjs on this thread: the workers window.
-    backend = cpuWithoutTfjs
-      ? { name: 'cpu', requested: 'cpu', reason: 'requested' }
-      : await (await import('../backend/index.js')).initBackend(config.backend);
-  } catch (e) {
-    await early?.close();
-    throw e;
-  }
-  log(`backend: ${backend.name} (${backend.reason})${backend.adapter?.description ? ` adapter: ${backend.adapter.description}` : ''}`);
-
-  let inner: BatchProcessor;
-  try {
-    await mkdir(outDir, { recursive: true });
-    // Default: the fast CPU path (lookup tables on worker threads, same bytes); `workers: 0` keeps it in-process.
-    inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log, workers: early, backend: cpuWithoutTfjs ? 'cpu' : undefined });
-  } catch (e) {
-    await early?.close(); // threads left running would keep the process alive
-    throw e;
-  }
-  // Slice context wraps the single-slice processor: each slice windowed once, cached, stacked.
-  const processor = context ? context.processor(procOpts, inner) : inner;
-
+  const { config } = loaded;
+  const outDir = outputDir(config.output.dir, opts.partition);
+  const finished = await checkOutputFolder(outDir, loaded, !!opts.resume);
+  if (finished) return finished;
   const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
+  const sourceOpts = sourceOptions(config, opts.partition);
+  await checkSource(sourceOpts);
+
+  // --- count ---------------------------------------------------------------------------------
+  const counts = await countSource(sourceOpts, splits);
+  const warnings = dataWarnings(counts, config, splits);
+  log(`counted ${counts.rows} rows: ${splits.map((s) => `${s} ${counts.splits[s].positives} positive / ${counts.splits[s].negatives} negative in ${counts.splits[s].exams} exam(s)`).join('; ')}${counts.quarantined ? `; ${counts.quarantined} bad row(s)` : ''}`);
+  for (const w of warnings) log(`warning: ${w}`);
+
+  // --- engine --------------------------------------------------------------------------------
+  const { processor, plan, channels, backend, context } = await startEngine(config, outDir, opts, log);
+
+  // --- splits --------------------------------------------------------------------------------
   const states = new Map<Split, SplitState>();
   try {
-    for (const split of splits) {
-      const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume: !!opts.resume, io: config.output.io, sha256: config.output.sha256 });
-      const balanced = config.balance.applyTo === 'all' || split === 'train';
-      const replayFailures = new Map<string, Quarantine>();
-      for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);
-      states.set(split, {
-        split,
-        writer,
-        index: 0,
-        started: 0,
-        replayFailures,
-        notes: [],
-        balancer: new Balancer({
-          mode: balanced ? config.balance.mode : 'none',
-          positiveFraction: config.balance.positiveFraction,
-          batchSize: config.batch.size,
-          buffer: Math.max(config.balance.buffer, config.batch.size),
-          seed: config.seed,
-          stream: split,
-        }),
-      });
-    }
+    await writeFileAtomic(join(outDir, RUN_RECORD), JSON.stringify({ configHash: loaded.hash, config: loaded.outputKeys, formatVersion: FORMAT_VERSION }, null, 2) + '\n');
+    for (const split of splits) states.set(split, await openSplit(outDir, split, config, counts, !!opts.resume));
   } catch (e) {
     await processor.close(); // worker threads left running would keep the process alive
     throw e instanceof OutputFolderError ? new RunError(`${outDir}: ${e.message}`) : e;
   }
+  const expected = [...states.values()].reduce((n, st) => n + st.balancer.expected, 0);
 
+  // --- stream --------------------------------------------------------------------------------
   const csvQuarantine: Quarantine[] = [];
   let slicesWritten = 0, recordsWritten = 0, resumedRecords = 0, quarantinedNow = 0;
-  const progressState = { bytes: 0 };
+  const report = () =>
+    opts.onProgress?.({ slices: slicesWritten, expected, records: recordsWritten, quarantined: quarantinedNow + csvQuarantine.length, fraction: expected ? Math.min(1, slicesWritten / expected) : 1, elapsedMs: Date.now() - t0 });
 
   // Batches flow through a short queue: batches k+1 and k+2 are being decoded and windowed
   // (worker threads) while batch k is finished and written here. Two, not one: writing a
   // record waits for the disk (O_DIRECT, ~25 MB a record), and with one batch ahead the
-  // workers ran dry during that wait (5,040 CT slices: 5.9–6.3 s → 5.2–5.5 s; one more
-  // batch of slices in memory). The sampler's operations keep one fixed order whatever the
-  // timing (form k+2, then finish k, which may draw replacements), so the output does not
+  // workers ran dry during that wait. The sampler's operations keep one fixed order whatever
+  // the timing (form k+2, then finish k, which may draw replacements), so the output does not
   // depend on timing, byte for byte, and a resumed run replays the same order.
   interface Job { st: SplitState; refs: SliceRef[]; results?: Promise<SliceResult[]> }
   const queue: Job[] = [];
   // Slice context keeps a sliding window of decoded neighbours: it gets batches one at a time.
   const lookahead = context ? 0 : 2;
+  // Records appended and not yet on disk: the one being written and the one queued behind it.
+  const writes: Promise<void>[] = [];
 
   const start = (st: SplitState, refs: SliceRef[]) => {
     // Tentative: is this batch beyond what an interrupted run committed? (finish decides.)
@@ -230,36 +182,16 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     queue.push(job);
   };
 
-  // Records appended and not yet on disk: the one being written and the one queued behind it
-  // (their slices stay in memory). Two in flight measured no faster than one (5,040 slices).
-  const writes: Promise<void>[] = [];
-
-  const finish = async ({ st, refs, results }: Job) => {
-    const index = st.index;
-    if (index < st.writer.committedRecords) {
-      // Committed before a crash: replay its failures (and their replacements) without decoding.
-      let pending = refs;
-      let good = 0;
-      while (pending.length) {
-        const next: SliceRef[] = [];
-        for (const r of pending) {
-          if (st.replayFailures.has(`${r.row}:${r.sop}`)) {
-            const rep = st.balancer.replacement(r.label);
-            if (rep) next.push(rep);
-          } else good++;
-        }
-        pending = next;
-      }
-      if (good === 0) st.started--; // as in the original run: an all-failed batch takes no index
-      else {
-        st.index++;
-        resumedRecords++;
-      }
-      return;
-    }
+  /**
+   * A batch's outcome: its slices that decoded and the notes of those that did not, each
+   * failed slice replaced by one of the same class while the sampler has one (replacements
+   * can fail too). `outcome` gives a list of refs' results: the processor's, or on resume the
+   * committed record's notes replayed without decoding.
+   */
+  const settle = async (st: SplitState, first: Promise<SliceResult[]>, outcome: (refs: SliceRef[]) => Promise<SliceResult[]>) => {
     const ok: SliceOk[] = [];
     const notes: Quarantine[] = [];
-    let batch = await (results ?? processor.process(refs));
+    let batch = await first;
     while (batch.length) {
       const next: SliceRef[] = [];
       for (const r of batch) {
@@ -270,8 +202,29 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
           if (rep) next.push(rep);
         }
       }
-      batch = next.length ? await processor.process(next) : [];
+      batch = next.length ? await outcome(next) : [];
     }
+    return { ok, notes };
+  };
+
+  const finish = async ({ st, refs, results }: Job) => {
+    const index = st.index;
+    if (index < st.writer.committedRecords) {
+      // Committed before a crash: replay its failures (and their replacements) without decoding.
+      const replay = async (rs: SliceRef[]): Promise<SliceResult[]> =>
+        rs.map((ref) => {
+          const q = st.replayFailures.get(`${ref.row}:${ref.sop}`);
+          return q ? { ok: false, ref, quarantine: q } : { ok: true, ref, bytes: new Uint8Array(0) };
+        });
+      const { ok } = await settle(st, replay(refs), replay);
+      if (!ok.length) st.started--; // as in the original run: an all-failed batch takes no index
+      else {
+        st.index++;
+        resumedRecords++;
+      }
+      return;
+    }
+    const { ok, notes } = await settle(st, results ?? processor.process(refs), (rs) => processor.process(rs));
     quarantinedNow += notes.length;
     st.notes.push(...notes);
     if (!ok.length) {
@@ -288,11 +241,10 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     // Laid out now, written behind the record before it: this thread goes on to the next batch
     // while the disk takes this one, and waits for the one before (see `writes`).
     const written = st.writer.append(record, [...carried, ...notes]).then(() => {
-      // Written: the slice buffers can be reused (no-op for processors without release).
-      processor.release?.(ok.map((s) => s.bytes));
+      processor.release?.(ok.map((s) => s.bytes)); // written: the slice buffers can be reused
       slicesWritten += ok.length;
       recordsWritten++;
-      opts.onProgress?.({ slices: slicesWritten, records: recordsWritten, quarantined: quarantinedNow + csvQuarantine.length, fraction: csvSize ? progressState.bytes / csvSize : 1, elapsedMs: Date.now() - t0 });
+      report();
     });
     written.catch(() => {}); // awaited below or after the last batch
     writes.push(written);
@@ -302,33 +254,38 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   const emit = async (st: SplitState, refs: SliceRef[]) => {
     start(st, refs);
     while (queue.length > lookahead) await finish(queue.shift()!);
+    if (opts.signal?.aborted) throw new RunAborted(outDir, 0, 0);
   };
 
   try {
-    const source = readSource({ ...sourceOpts, progress: progressState });
+    const source = readSource({ ...sourceOpts, progress: { bytes: 0 } });
     for await (const item of context ? context.wrap(source) : source) {
       if (item.kind === 'quarantine') {
         csvQuarantine.push(item.quarantine);
         continue;
       }
-      const st = states.get(item.ref.split);
-      if (!st) {
-        // split.val = 0: everything is train.
-        const train = states.get('train')!;
-        for (const b of train.balancer.push({ ...item.ref, split: 'train' })) await emit(train, b.refs);
-        continue;
-      }
-      for (const b of st.balancer.push(item.ref)) await emit(st, b.refs);
+      // split.val = 0: everything is train.
+      const st = states.get(item.ref.split) ?? states.get('train')!;
+      for (const b of st.balancer.push({ ...item.ref, split: st.split })) await emit(st, b.refs);
     }
     for (const st of states.values()) for (const b of st.balancer.end()) await emit(st, b.refs);
     while (queue.length) await finish(queue.shift()!);
     while (writes.length) await writes.shift();
+  } catch (e) {
+    if (!(e instanceof RunAborted)) throw e;
+    // Ctrl-C: let the records in flight reach the disk. The shard being written stays partial
+    // (a resume discards it and writes it again, so shard boundaries stay those of an
+    // uninterrupted run); no manifest, so the folder is visibly unfinished.
+    await Promise.allSettled(writes);
+    const done = [...states.values()].flatMap((st) => st.writer.completed());
+    throw new RunAborted(outDir, done.reduce((n, x) => n + x.records, 0), done.reduce((n, x) => n + x.slices, 0));
   } finally {
     // On an error, let batches and writes in flight settle before the workers go away.
     await Promise.allSettled([...queue.map((j) => j.results), ...writes]);
     await processor.close();
   }
 
+  // --- finish --------------------------------------------------------------------------------
   const summaries: Manifest['splits'] = {};
   for (const st of states.values()) {
     const shards = await st.writer.close();
@@ -338,25 +295,185 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     ...csvQuarantine,
     ...[...states.values()].flatMap((st) => [...st.writer.committedNotes, ...st.notes]),
   ]);
+  const written = Object.values(summaries).reduce((n, s) => n + (s?.slices ?? 0), 0);
+  const problems = verdict(written, quarantined.length, config.quarantine.maxFraction, counts);
   const manifest: Manifest = {
     formatVersion: FORMAT_VERSION,
     createdBy: { name: 'ctwindow', version: VERSION },
     config,
-    configHash: hash,
+    configHash: loaded.hash,
     backend,
     channels,
     dtype: config.output.dtype,
     imageShape: [config.resize[0], config.resize[1], channels.length],
     splits: summaries,
     quarantined,
+    ...(warnings.length ? { warnings } : {}),
+    ...(problems.length ? { problems } : {}),
     ...(context ? { context: context.summary() } : {}),
   };
   await writeManifest(outDir, manifest);
-  return { outDir, manifest, backend, elapsedMs: Date.now() - t0, slicesWritten, resumedRecords, alreadyComplete: false };
+  return { outDir, manifest, backend, elapsedMs: Date.now() - t0, slicesWritten, resumedRecords, alreadyComplete: false, warnings, problems };
+}
+
+/** The folder the run writes: output.dir, or its part-i-of-N/ for a cluster partition. */
+function outputDir(dir: string, partition: RunOptions['partition']): string {
+  if (!partition) return dir;
+  const { index, count } = partition;
+  if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
+    throw new RunError(`--partition: expected i/N with 0 ≤ i < N, got ${index}/${count}`);
+  }
+  return join(dir, `part-${index}-of-${count}`);
+}
+
+/**
+ * Refuses to mix runs. A finished run of the same config is reported (with --resume); an
+ * unfinished one continues only with --resume and the same output-affecting config (run.json),
+ * else the run is refused before anything is touched, naming the keys that changed.
+ */
+async function checkOutputFolder(outDir: string, loaded: LoadedConfig, resume: boolean): Promise<RunSummary | undefined> {
+  const existing = await describeExistingOutput(outDir);
+  if (!existing) return undefined;
+  let manifest: Manifest | undefined;
+  try {
+    manifest = await readManifest(outDir);
+  } catch {
+    /* unfinished */
+  }
+  if (!resume) throw new RunError(existing);
+  if (manifest) {
+    if (manifest.configHash !== loaded.hash) {
+      throw new RunError(`${outDir}: holds a finished run of a different config (hash ${manifest.configHash.slice(0, 12)}…, this config ${loaded.hash.slice(0, 12)}…); --resume continues only the same config`);
+    }
+    return { outDir, manifest, backend: manifest.backend, elapsedMs: 0, slicesWritten: 0, resumedRecords: 0, alreadyComplete: true, warnings: [], problems: [] };
+  }
+  let record: { configHash?: string; config?: unknown };
+  try {
+    record = JSON.parse(await readFile(join(outDir, RUN_RECORD), 'utf8'));
+  } catch (e) {
+    throw new RunError(`${outDir}: cannot --resume: ${RUN_RECORD} is ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'}, so the unfinished run's config is unknown; start again in an empty folder`);
+  }
+  if (record.configHash !== loaded.hash) {
+    const keys = changedKeys(record.config, loaded.outputKeys);
+    throw new RunError(
+      `${outDir}: cannot --resume: the unfinished run used another config (changed: ${keys.join(', ') || 'unknown keys'}); ` +
+        `resuming would mix the two in one dataset. Restore those keys, or start again in an empty folder. Nothing was changed.`,
+    );
+  }
+  return undefined;
+}
+
+function sourceOptions(config: LoadedConfig['config'], partition: RunOptions['partition']): SourceOptions {
+  return {
+    csv: config.source.csv,
+    dicomRoot: config.source.dicomRoot,
+    label: config.source.label,
+    columns: config.source.columns,
+    filter: config.source.filter,
+    limit: config.source.limit,
+    seed: config.seed,
+    valFraction: config.split.val,
+    partition,
+  };
+}
+
+/** The CSV's header and the DICOM root folder, before any work. */
+async function checkSource(opts: SourceOptions): Promise<void> {
+  await checkCsvHeader(opts);
+  let isDir = false;
+  try {
+    isDir = (await stat(opts.dicomRoot)).isDirectory();
+  } catch (e) {
+    throw new SourceError(`source.dicomRoot: ${opts.dicomRoot}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : `cannot read (${(e as NodeJS.ErrnoException).code})`}`);
+  }
+  if (!isDir) throw new SourceError(`source.dicomRoot: ${opts.dicomRoot}: not a folder`);
+}
+
+/** What the counts say the user should know before the run: empty splits, a class with no rows. */
+function dataWarnings(counts: SourceCounts, config: LoadedConfig['config'], splits: Split[]): string[] {
+  const out: string[] = [];
+  for (const split of splits) {
+    const c = counts.splits[split];
+    if (c.positives + c.negatives === 0) {
+      out.push(`the ${split} split is empty${split === 'val' ? ` (split.val ${config.split.val} of ${counts.splits.train.exams + c.exams} exam(s))` : ''}`);
+      continue;
+    }
+    const balanced = config.balance.mode !== 'none' && (config.balance.applyTo === 'all' || split === 'train');
+    for (const [n, cls] of [[c.positives, 'positive'], [c.negatives, 'negative']] as const) {
+      if (n > 0) continue;
+      const effect = !balanced ? '' : config.balance.mode === 'undersample' ? `: balance.mode undersample writes no ${split} slice` : ': its batches cannot be balanced';
+      out.push(`the ${split} split has no ${cls} row (label column ${config.source.label})${effect}`);
+    }
+  }
+  return out;
+}
+
+/** The engine: window plan, backend and slice processor; worker threads start before tfjs loads. */
+async function startEngine(config: LoadedConfig['config'], outDir: string, opts: RunOptions, log: (line: string) => void) {
+  // Slice context (`context:`): neighbours as channels; its own plan, layout, source order and processor.
+  // Modules that load tfjs (context, backends) are imported when needed: the fast path's
+  // worker threads start first and boot while this thread loads tfjs.
+  const context = config.context ? (await import('../context/index.js')).pipelineContext(config, log) : undefined;
+  const plan: WindowPlan = context?.plan ?? compileWindow(config.window);
+  const channels = context?.channels ?? plan.channels;
+  const procOpts: ProcessorOptions = { plan, size: config.resize as [number, number], dtype: config.output.dtype, padding: config.decode.padding };
+  // cpu, or auto without a GPU (the usual outcome), ends on the fast path: start its threads now.
+  const early = !opts.processor && (config.backend === 'cpu' || config.backend === 'auto') ? startFastWorkers(procOpts, config) : undefined;
+  const cpuWithoutTfjs = config.backend === 'cpu' && !!early && !context;
+  let backend: BackendInfo;
+  let inner: BatchProcessor;
+  try {
+    // `backend: cpu` on the fast path needs no tfjs on this thread: the workers window.
+    backend = cpuWithoutTfjs ? { name: 'cpu', requested: 'cpu', reason: 'requested' } : await (await import('../backend/index.js')).initBackend(config.backend);
+    log(`backend: ${backend.name} (${backend.reason})${backend.adapter?.description ? ` adapter: ${backend.adapter.description}` : ''}`);
+    await mkdir(outDir, { recursive: true });
+    // Default: the fast CPU path (lookup tables on worker threads, same bytes); `workers: 0` keeps it in-process.
+    inner = opts.processor ? await opts.processor(procOpts, config) : await createFastProcessor(procOpts, config, { log, workers: early, backend: cpuWithoutTfjs ? 'cpu' : undefined });
+  } catch (e) {
+    await early?.close(); // threads left running would keep the process alive
+    throw e;
+  }
+  // Slice context wraps the single-slice processor: each slice windowed once, cached, stacked.
+  const processor = context ? context.processor(procOpts, inner) : inner;
+  return { processor, plan, channels, backend, context };
+}
+
+async function openSplit(outDir: string, split: Split, config: LoadedConfig['config'], counts: SourceCounts, resume: boolean): Promise<SplitState> {
+  const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume, io: config.output.io, sha256: config.output.sha256 });
+  const balanced = config.balance.applyTo === 'all' || split === 'train';
+  const replayFailures = new Map<string, Quarantine>();
+  for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);
+  const c = counts.splits[split];
+  const balancer = new Balancer({
+    mode: balanced ? config.balance.mode : 'none',
+    positiveFraction: config.balance.positiveFraction,
+    batchSize: config.batch.size,
+    window: Math.max(config.balance.buffer, config.batch.size),
+    seed: config.seed,
+    stream: split,
+    counts: { positives: c.positives, negatives: c.negatives },
+  });
+  return { split, writer, index: 0, started: 0, replayFailures, notes: [], balancer };
+}
+
+/** Why a finished run failed: nothing written, or more quarantined than `maxFraction` of the slices it tried. */
+function verdict(written: number, quarantined: number, maxFraction: number, counts: SourceCounts): string[] {
+  const out: string[] = [];
+  if (written === 0) {
+    out.push(counts.rows === 0 ? 'no slice written: the CSV has no data rows (after filter and partition)' : 'no slice written');
+    return out;
+  }
+  const share = quarantined / (written + quarantined);
+  if (share > maxFraction) {
+    out.push(`${quarantined} of ${written + quarantined} slices quarantined (${(100 * share).toFixed(1)} %), more than quarantine.maxFraction ${maxFraction}`);
+  }
+  return out;
 }
 
 function samplingStats(s: BalanceStats) {
   return {
+    method: s.method,
+    counted: s.counted,
     dropped: s.dropped.positives + s.dropped.negatives,
     repeated: s.repeated.positives + s.repeated.negatives,
     droppedPositives: s.dropped.positives,

@@ -14,7 +14,7 @@ export interface SplitInspect {
   negatives: number;
   shards: number;
   bytes: number;
-  sampling: Record<string, number>;
+  sampling: Record<string, unknown>;
 }
 
 export interface DatasetInspect {
@@ -81,7 +81,7 @@ export function formatInspect(s: DatasetInspect): string {
     `total: ${s.slices} slices in ${s.records} batches (${s.positives} positive, ${s.negatives} negative), ${s.shards} shards, ${mb(s.bytes)}`,
   ];
   for (const [split, x] of Object.entries(s.splits)) {
-    const samp = Object.entries(x.sampling ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    const samp = Object.entries(x.sampling ?? {}).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v}`).join(', ');
     lines.push(`  ${split}: ${x.slices} slices in ${x.records} batches (${x.positives} positive, ${x.negatives} negative), ${x.shards} shards, ${mb(x.bytes)}${samp ? `; sampling: ${samp}` : ''}`);
   }
   const stages = Object.entries(s.quarantinedByStage).map(([k, v]) => `${k} ${v}`).join(', ');

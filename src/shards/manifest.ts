@@ -42,7 +42,7 @@ export interface SplitSummary {
   /** Slices per label value, keys are the label as a string ("0", "1"). */
   classCounts: Record<string, number>;
   /** Balanced-sampling statistics from the sampler: slices dropped and slices repeated. */
-  sampling: { dropped: number; repeated: number; [k: string]: number };
+  sampling: { dropped: number; repeated: number; method?: string; counted?: { positives: number; negatives: number }; [k: string]: unknown };
 }
 
 export interface Manifest {
@@ -63,6 +63,10 @@ export interface Manifest {
   mergedFrom?: { configHash: string; records: Partial<Record<Split, number>> }[];
   /** Slice-context runs: channel layout and counts (edge-filled neighbours, neighbours missing on disk, …). */
   context?: Record<string, unknown>;
+  /** What the data told the run before it started (an empty split, a class with no rows). */
+  warnings?: string[];
+  /** Why the run failed although it finished (nothing written, too much quarantined): `ctwindow run` exited 1. */
+  problems?: string[];
 }
 
 /** Why a shard entry's digests do not fit its format version (1: sha256; 2: crc32c, sha256 optional), or undefined. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Split } from '../types.js';
 import { canonicalJson, tmpPathFor, writeFileAtomic } from './atomic.js';
 import { indexNameFor, shardName } from './format.js';
-import { readManifest, summarizeSplit, writeManifest, type Manifest, type ShardInfo } from './manifest.js';
+import { readManifest, summarizeSplit, writeManifest, type Manifest, type ShardInfo, type SplitSummary } from './manifest.js';
 import { sameDigests } from './digest.js';
 import { infoOf, readShardIndex, type ShardIndex } from './shard-index.js';
 import { describeExistingOutput } from './writer.js';
@@ -60,13 +60,20 @@ export async function mergeDatasets(sources: string[], out: string): Promise<Mer
   for (const split of ['train', 'val'] as Split[]) {
     if (!manifests.some((m) => m.splits[split])) continue;
     const shards: ShardInfo[] = [];
-    const sampling: Record<string, number> = {};
+    const sampling: SplitSummary['sampling'] = { dropped: 0, repeated: 0 };
     let n = 0;
     let firstRecord = 0;
     for (const [k, m] of manifests.entries()) {
       const s = m.splits[split];
       if (!s) continue;
-      for (const [key, v] of Object.entries(s.sampling ?? {})) sampling[key] = (sampling[key] ?? 0) + v;
+      // Counts add up; the method (one text, the same for every partition) is kept as it is.
+      for (const [key, v] of Object.entries(s.sampling ?? {})) {
+        if (typeof v === 'number') sampling[key] = ((sampling[key] as number | undefined) ?? 0) + v;
+        else if (key === 'counted' && v && typeof v === 'object') {
+          const c = v as { positives: number; negatives: number };
+          sampling.counted = { positives: (sampling.counted?.positives ?? 0) + c.positives, negatives: (sampling.counted?.negatives ?? 0) + c.negatives };
+        } else sampling[key] ??= v;
+      }
       for (const info of s.shards) {
         const idx = await readShardIndex(sources[k], info.index);
         if (!sameDigests(idx, info)) throw new Error(`merge: ${join(sources[k], info.index)} does not match its manifest; run ctwindow verify ${sources[k]}`);
@@ -84,7 +91,7 @@ export async function mergeDatasets(sources: string[], out: string): Promise<Mer
         n++;
       }
     }
-    splits[split] = summarizeSplit(shards, { dropped: 0, repeated: 0, ...sampling });
+    splits[split] = summarizeSplit(shards, sampling);
   }
   const hashes = manifests.map((m) => m.configHash);
   const manifest: Manifest = {

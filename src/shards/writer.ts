@@ -59,6 +59,8 @@ export interface ShardWriter {
   append(record: BatchRecord, notes?: Quarantine[]): Promise<void>;
   /** Completes the open shard; returns all shards of this split, committed ones included. */
   close(): Promise<ShardInfo[]>;
+  /** Shards complete under their final names so far (committed ones included): what a resume keeps. */
+  completed(): ShardInfo[];
 }
 
 /** The output folder cannot take this run (another run's shards, a different shardBytes): a user error, not a crash. */
@@ -248,6 +250,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
     committedRecords,
     committedNotes,
     append,
+    completed: () => [...shards],
     async close(): Promise<ShardInfo[]> {
       if (!closed) {
         closed = true;

@@ -68,6 +68,17 @@ function matchesFilter(record: Record<string, string>, filter: SourceOptions['fi
   return true;
 }
 
+/**
+ * A label cell as 0 or 1: `0`/`1`, the same as decimals (`0.0`, `1.00` — pandas writes floats
+ * when a column had a NaN), or `true`/`false` in any case; undefined for anything else.
+ * @example parseLabel('1.0') // 1
+ */
+export function parseLabel(v: string): 0 | 1 | undefined {
+  if (/^[+-]?0+(\.0*)?$/.test(v) || /^false$/i.test(v)) return 0;
+  if (/^\+?0*1(\.0*)?$/.test(v) || /^true$/i.test(v)) return 1;
+  return undefined;
+}
+
 /** Turns one parsed row into a SliceRef or a quarantine record (or null when filtered out). */
 export function rowToItem(record: Record<string, string | undefined>, line: number, opts: SourceOptions): SourceItem | null {
   const { study: cs, series: ce, sop: co } = opts.columns;
@@ -83,8 +94,8 @@ export function rowToItem(record: Record<string, string | undefined>, line: numb
   for (const [col, v] of [[cs, study], [ce, series], [co, sop]] as const) {
     if (!UID_RE.test(v) || v === '.' || v === '..') return q(`${col} ${JSON.stringify(v)} is not a valid UID`);
   }
-  const rawLabel = record[opts.label]!;
-  if (rawLabel !== '0' && rawLabel !== '1') return q(`${opts.label} must be 0 or 1, got ${JSON.stringify(rawLabel)}`);
+  const label = parseLabel(record[opts.label]!);
+  if (label === undefined) return q(`${opts.label} must be 0 or 1 (also 0.0/1.0, true/false), got ${JSON.stringify(record[opts.label])}`);
   if (!matchesFilter(record as Record<string, string>, opts.filter)) return null;
   if (opts.partition && partitionOf(study, opts.partition.count) !== opts.partition.index) return null;
   return {
@@ -93,7 +104,7 @@ export function rowToItem(record: Record<string, string | undefined>, line: numb
       study,
       series,
       sop,
-      label: rawLabel === '1' ? 1 : 0,
+      label,
       path: join(opts.dicomRoot, study, series, `${sop}.dcm`),
       row: line,
       split: splitOf(study, opts.seed, opts.valFraction),

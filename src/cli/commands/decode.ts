@@ -8,8 +8,9 @@
  */
 import type { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
-import { DicomDecodeError, huFrame, initCodecs, readDicomFile, type PaddingMode } from '../../dicom/index.js';
+import { join } from 'node:path';
+import { outputStems } from '../outputs.js';
+import { DEFAULT_PADDING, DicomDecodeError, huFrame, initCodecs, paddingMode, readDicomFile } from '../../dicom/index.js';
 import { encodeNpy } from '../../util/npy.js';
 
 interface DecodeCliOptions {
@@ -20,18 +21,18 @@ interface DecodeCliOptions {
 }
 
 export async function decodeFiles(files: string[], opts: DecodeCliOptions, log = console.log, logErr = console.error): Promise<{ ok: number; failed: number }> {
-  const padding = opts.padding as PaddingMode;
-  if (padding !== 'air' && padding !== 'keep') throw new Error(`--padding: expected 'air' or 'keep', got '${opts.padding}'`);
+  const padding = paddingMode(opts.padding);
   const frame = Number(opts.frame);
   if (!Number.isInteger(frame) || frame < 0) throw new Error(`--frame: expected a non-negative integer, got '${opts.frame}'`);
   await mkdir(opts.out, { recursive: true });
   await initCodecs();
   let ok = 0;
   let failed = 0;
-  for (const file of files) {
+  const stems = outputStems(files);
+  for (const [i, file] of files.entries()) {
     try {
       const img = await readDicomFile(file, opts.allFrames ? {} : { frame });
-      const stem = basename(file, extname(file)) || basename(file);
+      const stem = stems[i];
       const written: string[] = [];
       for (let f = 0; f < img.frames; f++) {
         const hu = huFrame(img, f, { padding });
@@ -59,7 +60,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <dir>', 'output folder for <basename>.npy')
     .option('--frame <n>', 'frame to write for multi-frame files (0-based)', '0')
     .option('--all-frames', 'write every frame as <basename>.fNNNN.npy')
-    .option('--padding <mode>', "PixelPaddingValue handling: 'air' (−1000 HU) or 'keep'", 'air')
+    .option('--padding <mode>', "PixelPaddingValue handling: 'air' (−1000 HU) or 'keep'", DEFAULT_PADDING)
     .action(async (files: string[], opts: DecodeCliOptions) => {
       const { ok } = await decodeFiles(files, opts);
       if (ok === 0) process.exitCode = 1;

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BACKENDS, initBackend, type BackendName } from '../../backend/index.js';
-import { DicomDecodeError, huFrame, initCodecs, readDicomFile, type PaddingMode } from '../../dicom/index.js';
+import { DEFAULT_PADDING, DicomDecodeError, huFrame, initCodecs, paddingMode, readDicomFile } from '../../dicom/index.js';
 import { STRATEGIES, sliceMeta } from '../../windowing/index.js';
 import { contactSheet, type SheetSlice } from '../../windowing/preview/sheet.js';
 import { huHistogram } from '../../windowing/preview/histogram.js';
@@ -64,8 +64,7 @@ export async function preview(inputs: string[], opts: PreviewCliOptions, log = c
   if (!Number.isInteger(max) || max < 1) throw new Error(`--max: expected a positive integer, got '${opts.max}'`);
   const cell = Number(opts.cell);
   if (!Number.isInteger(cell) || cell < 16 || cell > 1024) throw new Error(`--cell: expected an integer in [16, 1024], got '${opts.cell}'`);
-  const padding = opts.padding as PaddingMode;
-  if (padding !== 'air' && padding !== 'keep') throw new Error(`--padding: expected 'air' or 'keep', got '${opts.padding}'`);
+  const padding = paddingMode(opts.padding);
   if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new Error(`--backend: expected one of ${BACKENDS.join(' | ')}, got '${opts.backend}'`);
   const files = await expand(inputs);
   if (files.length === 0) throw new Error(`no .dcm files in ${inputs.join(', ')}`);
@@ -105,7 +104,7 @@ export function register(program: Command): void {
     .option('--cell <px>', 'cell size in pixels', '160')
     .option('--no-labels', 'leave out the column of slice names')
     .option('-b, --backend <name>', `tfjs backend: ${BACKENDS.join(' | ')}`, 'cpu')
-    .option('--padding <mode>', "PixelPaddingValue handling: 'keep' or 'air'", 'keep')
+    .option('--padding <mode>', "PixelPaddingValue handling: 'air' (−1000 HU, as `run`) or 'keep'", DEFAULT_PADDING)
     .action(async (inputs: string[], opts: PreviewCliOptions) => {
       await preview(inputs, opts);
     });

@@ -4,17 +4,18 @@
  * Windows each file with one strategy and writes `<dir>/<basename>.npy`, float32 [H,W,C] in
  * [0,1] at the file's own size (first frame). A file that cannot be decoded or windowed (e.g.
  * `metadata` without window tags and no `--param fallback=…`) prints its reason and the others
- * go on; the exit status is non-zero only when nothing was written. HU keeps padding pixels
- * as stored (`--padding keep`, the seed's behaviour) unless told otherwise.
+ * go on; the exit status is non-zero only when nothing was written. Padding pixels are air
+ * (−1000 HU), as in `run` and `preview`; `--padding keep` keeps them as stored (the seed).
  *
  * @example ctwindow window ct/*.dcm --strategy sigmoid-ensemble --param 'eps=0.01' --out /tmp/win
  */
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
+import { outputStems } from '../outputs.js';
 import { BACKENDS, initBackend, type BackendName } from '../../backend/index.js';
-import { DicomDecodeError, huFrame, initCodecs, readDicomFile, type PaddingMode } from '../../dicom/index.js';
+import { DEFAULT_PADDING, DicomDecodeError, huFrame, initCodecs, paddingMode, readDicomFile, type PaddingMode } from '../../dicom/index.js';
 import { encodeNpy } from '../../util/npy.js';
 import { applyWindow, compileWindow, sliceMeta, windowProblem, type WindowPlan } from '../../windowing/index.js';
 import { windowConfigFromCli } from '../../windowing/cli_params.js';
@@ -56,8 +57,7 @@ export async function windowFile(plan: WindowPlan, file: string, padding: Paddin
 }
 
 export async function windowFiles(files: string[], opts: WindowCliOptions, log = console.log, logErr = console.error): Promise<{ ok: number; failed: number }> {
-  const padding = opts.padding as PaddingMode;
-  if (padding !== 'air' && padding !== 'keep') throw new Error(`--padding: expected 'air' or 'keep', got '${opts.padding}'`);
+  const padding = paddingMode(opts.padding);
   if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new Error(`--backend: expected one of ${BACKENDS.join(' | ')}, got '${opts.backend}'`);
   const plan = compileWindow(windowConfigFromCli(opts.strategy, opts.param));
   const info = await initBackend(opts.backend as BackendName, logErr);
@@ -66,15 +66,15 @@ export async function windowFiles(files: string[], opts: WindowCliOptions, log =
   await initCodecs();
   let ok = 0;
   let failed = 0;
-  for (const file of files) {
+  const stems = outputStems(files);
+  for (const [i, file] of files.entries()) {
     const r = await windowFile(plan, file, padding);
     if ('reason' in r) {
       failed++;
       logErr(`FAIL ${file}: ${r.reason}`);
       continue;
     }
-    const stem = basename(file, extname(file)) || basename(file);
-    const dest = join(opts.out, `${stem}.npy`);
+    const dest = join(opts.out, `${stems[i]}.npy`);
     await writeFile(dest, encodeNpy(r.data, r.shape));
     ok++;
     log(`ok   ${file} → ${dest} [${r.shape.join(',')}]`);
@@ -88,8 +88,7 @@ export async function windowFiles(files: string[], opts: WindowCliOptions, log =
  * normal; one `.npy` per centre slice, `[H,W,offsets × channels]` (see docs/context.md).
  */
 export async function windowContextFiles(inputs: string[], opts: WindowCliOptions, log = console.log, logErr = console.error): Promise<{ ok: number; failed: number }> {
-  const padding = opts.padding as PaddingMode;
-  if (padding !== 'air' && padding !== 'keep') throw new Error(`--padding: expected 'air' or 'keep', got '${opts.padding}'`);
+  const padding = paddingMode(opts.padding);
   if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new Error(`--backend: expected one of ${BACKENDS.join(' | ')}, got '${opts.backend}'`);
   const plan = compileWindow({ ...windowConfigFromCli(opts.strategy, opts.param), repeat: false });
   const info = await initBackend(opts.backend as BackendName, logErr);
@@ -118,7 +117,7 @@ export function register(program: Command): void {
     .option('-p, --param <key=value>', "strategy parameter (YAML value), repeatable: windows, weights, U, eps, floor, order, truncate; also repeat, fallback", collect, [])
     .option('-b, --backend <name>', `tfjs backend: ${BACKENDS.join(' | ')}`, 'cpu')
     .requiredOption('-o, --out <dir>', 'output folder')
-    .option('--padding <mode>', "PixelPaddingValue handling: 'keep' (as stored, the seed) or 'air' (−1000 HU)", 'keep')
+    .option('--padding <mode>', "PixelPaddingValue handling: 'air' (−1000 HU, as `run`) or 'keep' (as stored, the seed)", DEFAULT_PADDING)
     .option('--context <offsets>', 'slice context: neighbour offsets along the slice normal, e.g. -1,0,1; one .npy per centre slice [H,W,offsets × channels]')
     .option('--context-unit <unit>', "context offsets in 'slices' or 'mm' (nearest slice)", 'slices')
     .option('--edge <rule>', "context at series ends and gaps: 'replicate' or 'zero'", 'replicate')
