@@ -11,10 +11,13 @@ import { probeWebGpu } from '../src/backend/webgpu.js';
 import { generateDataset } from '../src/fixtures/index.js';
 import { runPipeline } from '../src/pipeline/index.js';
 import { allRecords, tempDir, writePipeline } from './helpers/pipeline.js';
+import { REPO } from './helpers/shared.js';
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 const probe = await probeWebGpu().then(
-  () => ({ ok: true, why: '' }),
-  (e: Error) => ({ ok: false, why: e.message }),
+  (a) => ({ ok: true, why: '', software: !!a.isSoftware }),
+  (e: Error) => ({ ok: false, why: e.message, software: false }),
 );
 const IN_CI = process.env.CI === 'true';
 if (!probe.ok && !IN_CI) console.warn(`[ctwindow tests] webgpu-run skipped: ${probe.why}`);
@@ -73,4 +76,32 @@ describe.skipIf(!probe.ok)('webgpu run: shards equal to the cpu backend', () => 
       expect(differ / bytes).toBeLessThan(1e-3);
     });
   }
+});
+
+describe.skipIf(!probe.ok)('webgpu: what native code prints', () => {
+  it('`-q` run prints nothing, Dawn\'s adapter warnings included; --verbose shows what Dawn prints', async () => {
+    const root = await tempDir('ctw-wgquiet-');
+    await generateDataset(join(root, 'data'), { exams: 2, slicesPerExam: 4, rows: 24, cols: 24, seed: 2 });
+    const yaml = await writePipeline(root, {
+      source: { csv: 'data/train.csv', dicomRoot: 'data/train' }, split: { val: 0 }, window: { strategy: 'lung' }, resize: [16, 16],
+      balance: { mode: 'none' }, batch: { size: 4 }, output: { dir: 'out/q' }, backend: 'webgpu', workers: 0,
+    });
+    // stderr to a file, as a shell redirect or a terminal gives it (Node's own spawn pipes are
+    // sockets, which a process cannot reopen to silence its native code for a moment).
+    const run = (args: string[], name: string) => {
+      const errPath = join(root, `${name}.err`);
+      const fd = openSync(errPath, 'w');
+      const r = spawnSync(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), ...args], { stdio: ['ignore', 'pipe', fd], encoding: 'utf8' });
+      closeSync(fd);
+      return { status: r.status, stdout: r.stdout, stderr: readFileSync(errPath, 'utf8') };
+    };
+    const quiet = run(['run', yaml, '-q'], 'quiet');
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stdout + quiet.stderr).toBe('');
+    const loud = run(['--verbose', 'run', yaml, '--set', 'output.dir=' + join(root, 'out', 'v')], 'loud');
+    expect(loud.status, loud.stderr).toBe(0);
+    expect(loud.stderr).toMatch(/backend: webgpu/);
+    // On a software Vulkan adapter Dawn warns about clamped limits; with --verbose it reaches the terminal.
+    if (probe.software) expect(loud.stderr).toMatch(/artificially reduced/);
+  }, 120_000);
 });

@@ -10,7 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { probeWebGpu } from '../src/backend/webgpu.js';
 import { initBackend } from '../src/backend/index.js';
 import { applyWindow, applyWindowReference, compileWindow, STRATEGIES, type SliceWindowMeta, type WindowPlan } from '../src/windowing/index.js';
-import { fusedWindow, fusedWindowPacked, fusedWindowStored, fusedWindowStoredUint8, maxFusedSlices, fusedWindowUint8, unpackUint8, windowBatchesUint8 } from '../src/windowing/gpu/index.js';
+import { fusedWindow, fusedWindowPacked, fusedWindowStored, fusedWindowStoredUint8, maxFusedSlices, fusedWindowUint8, unpackUint8 } from '../src/windowing/gpu/index.js';
+import { windowBatchesUint8 } from '../src/windowing/gpu/pipeline.js';
 
 const probe = await probeWebGpu().then(
   (adapter) => ({ ok: true as const, adapter, why: '' }),

@@ -26,7 +26,7 @@ import {
   type WindowTerm,
 } from '../src/windowing/index.js';
 import { storedIndex, pixelSlots, encodeUint8 } from '../src/fast/index.js';
-import { encodeValues } from '../src/batching/index.js';
+import { encodeValues, toFloat16Bits } from '../src/batching/index.js';
 import { decodeDicom, huFrame } from '../src/dicom/index.js';
 import { phantomSlice } from '../src/fixtures/index.js';
 import type { DicomImage } from '../src/types.js';
@@ -185,7 +185,36 @@ describe('primitives: table form = tfjs form, bit for bit', () => {
   });
 });
 
+/** binary16 bits of a float32 value by plain arithmetic (scale by a power of two, round half to even). */
+function halfBitsReference(v: number): number {
+  if (Number.isNaN(v)) return 0x7e00;
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (a === 0) return sign;
+  if (a === Infinity) return sign | 0x7c00;
+  const even = (q: number) => {
+    const f = Math.floor(q);
+    return q - f > 0.5 || (q - f === 0.5 && f % 2 === 1) ? f + 1 : f;
+  };
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  if (e < -14) return sign | even(a / 2 ** -24); // subnormal (may round up to the smallest normal: same bits)
+  const m = even(a / 2 ** (e - 10)); // 1024 … 2048
+  const bits = ((e + 15) << 10) + (m - 1024);
+  return sign | (bits >= 0x7c00 ? 0x7c00 : bits);
+}
+
 describe('the one encoder', () => {
+  it('float16 equals plain round-half-to-even arithmetic: every exponent, ties, subnormals, overflow', () => {
+    const v: number[] = [0, -0, 1, -1, 0.5, 65504, 65519.99, 65520, 1e6, -1e6, Infinity, -Infinity, 2 ** -14, 2 ** -15, 2 ** -24, 2 ** -25, 2 ** -26, 3 * 2 ** -26];
+    for (let e = -26; e <= 16; e++) for (const m of [1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1 + 2 ** -10, 1.5, 2 - 2 ** -11, 2 - 2 ** -12]) v.push(Math.fround(m * 2 ** e));
+    let s = 7;
+    for (let i = 0; i < 20000; i++) v.push(Math.fround(((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 ** ((i % 40) - 24)));
+    for (const x of v) expect(toFloat16Bits(x), `${x}`).toBe(halfBitsReference(Math.fround(x)));
+    expect(toFloat16Bits(NaN) & 0x7c00).toBe(0x7c00);
+  });
+
   it('uint8 equals tfjs-cpu cast(clip(round(x × 255))) bit for bit, ties, out-of-range and NaN included', async () => {
     const v: number[] = [0, 1, -0, -1e-9, 1.0000001, 2, -3, NaN, Infinity, -Infinity, 0.5 / 255, 1.5 / 255, 2.5 / 255, 254.5 / 255];
     // Every half-level boundary and its float32 neighbours.

@@ -43,7 +43,8 @@ export async function benchWebgpu(opts = {}) {
     return { skipped: e.message.split('. ')[0] };
   }
   const { compileWindow, applyWindow, STRATEGIES } = await dist('windowing/index.js');
-  const { fusedWindowUint8, windowBatchesUint8 } = await dist('windowing/gpu/index.js');
+  const { fusedWindowUint8 } = await dist('windowing/gpu/index.js');
+  const { windowBatchesUint8 } = await dist('windowing/gpu/pipeline.js');
   const { phantomSlice } = await dist('fixtures/phantom.js');
   const B = opts.batch ?? 8;
   const N = opts.size ?? 512;

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../types.js';
 import { diagnoseVulkan } from './vulkan-diagnosis.js';
+import { withNativeStderrSilenced } from './native-stderr.js';
 
 export class WebGpuUnavailableError extends Error {
   constructor(public readonly short: string, detail: string) {
@@ -47,7 +48,8 @@ async function requestAdapter(): Promise<GPUAdapter | null> {
   if (!g.navigator || !(g.navigator as { gpu?: GPU }).gpu) {
     Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator as object), gpu }, configurable: true, writable: true });
   }
-  return gpu.requestAdapter({ powerPreference: 'high-performance' });
+  // Dawn writes its adapter-limit warnings straight to stderr: shown only with --verbose.
+  return withNativeStderrSilenced(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
 }
 
 /** Describe the adapter WebGPU would use, without selecting the backend; throws when there is none. */

@@ -27,6 +27,10 @@ export function uint8Of(v: number): number {
 export function toFloat16Bits(v: number): number {
   f32[0] = v;
   const x = u32[0];
+  // Positive and in half's normal range (2^-14 ≤ v < 65536; windowed values mostly are): drop 13
+  // mantissa bits rounding to nearest even (a carry runs into the exponent as it should), then
+  // rebias the exponent from 127 to 15.
+  if (x >= 0x38800000 && x < 0x477fe000) return ((x + 0xfff + ((x >>> 13) & 1)) >>> 13) - 0x1c000;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;

@@ -23,8 +23,12 @@ export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('ctwindow')
     .description('Streaming CT (DICOM) → windowed tensors → balanced msgpack shards')
     .version(VERSION)
+    .option('--verbose', 'also show what native libraries print (e.g. Dawn\'s WebGPU adapter warnings)')
     .showHelpAfterError()
     .exitOverride();
+  program.hook('preAction', (cmd) => {
+    if (cmd.opts().verbose) process.env.CTWINDOW_VERBOSE = '1';
+  });
   const names = only ? [only] : Object.keys(COMMANDS);
   for (const m of await Promise.all(names.map((n) => COMMANDS[n]()))) m.register(program);
   return program;

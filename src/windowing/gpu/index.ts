@@ -251,4 +251,3 @@ export function registerFusedWindowExecutor(): void {
   setWindowExecutor('webgpu', (plan, hu, meta) => fusedWindow(plan, hu, meta));
   executorRegistered = true;
 }
-export { windowBatchesUint8, type HuBatch, type WindowedBatch } from './pipeline.js';
