@@ -194,6 +194,27 @@ describe('slice context on a generated volume', () => {
     }
   });
 
+  it('2.5D on the table executor (resize from 32² to 24², every dtype) gives the bytes of 2.5D on the tfjs path', async () => {
+    const { pipelineContext } = await import('../src/context/index.js');
+    const { FastProcessor } = await import('../src/fast/index.js');
+    const ctx = pipelineContext({ window: { strategy: 'sigmoid-ensemble', repeat: true }, context: contextSchema.parse({ offsets: [-2, 0, 1] }), batch: { size: 4 } })!;
+    const refs = await contextRefs(vol, { offsets: [-2, 0, 1] });
+    for (const dtype of ['uint8', 'float16', 'float32'] as const) {
+      const o = { plan: ctx.plan, size: SIZE, dtype, padding: 'air' as const };
+      const want = await ctx.processor(o, new InProcessProcessor(o)).process(refs);
+      const got = await ctx.processor(o, await FastProcessor.create(o, 0)).process(refs);
+      expect(got.length).toBe(want.length);
+      let compared = 0;
+      want.forEach((w, i) => {
+        expect(got[i].ok, `${dtype} ${i}`).toBe(w.ok);
+        if (!w.ok || !got[i].ok) return;
+        expect(Buffer.compare(Buffer.from((got[i] as SliceOk).bytes), Buffer.from((w as SliceOk).bytes)), `${dtype} slice ${i}`).toBe(0);
+        compared++;
+      });
+      expect(compared).toBeGreaterThan(10);
+    }
+  });
+
   it('a neighbour that cannot be decoded takes the edge rule and is counted; a bad centre is quarantined', async () => {
     const offsets = [-1, 0, 1];
     const refs = await contextRefs(vol, { offsets, edge: 'zero' });
