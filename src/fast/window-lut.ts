@@ -250,17 +250,22 @@ interface ResizeJob {
  * entries and the arithmetic only where they differ.
  */
 function resizeU8C3(out: Uint8Array, j: ResizeJob, packed: Uint32Array): void {
-  const { src, base, slot, table, cols, R, X } = j;
+  const { src, base, slot, table, cols, R } = j;
+  // The axes as locals: the hot loop reads typed arrays only.
+  const { lo: xlo, hi: xhi, frac: xf } = j.X;
+  const w = xlo.length;
   let o = 0;
   for (let r = 0; r < R.lo.length; r++) {
     const top = R.lo[r] * cols;
     const bot = R.hi[r] * cols;
     const rf = R.frac[r];
-    for (let c = 0; c < X.lo.length; c++, o += 3) {
-      const ka = src[top + X.lo[c]] - base;
-      const kb = src[top + X.hi[c]] - base;
-      const kd = src[bot + X.lo[c]] - base;
-      const ke = src[bot + X.hi[c]] - base;
+    for (let c = 0; c < w; c++, o += 3) {
+      const x0 = xlo[c];
+      const x1 = xhi[c];
+      const ka = src[top + x0] - base;
+      const kb = src[top + x1] - base;
+      const kd = src[bot + x0] - base;
+      const ke = src[bot + x1] - base;
       const pa = packed[ka];
       const differ = (pa ^ packed[kb]) | (pa ^ packed[kd]) | (pa ^ packed[ke]);
       if (differ === 0) {
@@ -269,7 +274,7 @@ function resizeU8C3(out: Uint8Array, j: ResizeJob, packed: Uint32Array): void {
         out[o + 2] = pa >>> 16;
         continue;
       }
-      const cf = X.frac[c];
+      const cf = xf[c];
       const a = slot[ka] * 3;
       const b = slot[kb] * 3;
       const d = slot[kd] * 3;
@@ -283,18 +288,20 @@ function resizeU8C3(out: Uint8Array, j: ResizeJob, packed: Uint32Array): void {
 
 /** Any dtype and channel count; `put` stores a computed value, `copy` a code. */
 function resizeAny(C: number, j: ResizeJob, copy: (o: number, code: number) => void, put: (o: number, v: number) => void): void {
-  const { src, base, slot, table, codes, cols, R, X } = j;
+  const { src, base, slot, table, codes, cols, R } = j;
+  const { lo: xlo, hi: xhi, frac: xf } = j.X;
+  const w = xlo.length;
   let o = 0;
   for (let r = 0; r < R.lo.length; r++) {
     const top = R.lo[r] * cols;
     const bot = R.hi[r] * cols;
     const rf = R.frac[r];
-    for (let c = 0; c < X.lo.length; c++) {
-      const cf = X.frac[c];
-      const a = slot[src[top + X.lo[c]] - base] * C;
-      const b = slot[src[top + X.hi[c]] - base] * C;
-      const d = slot[src[bot + X.lo[c]] - base] * C;
-      const e = slot[src[bot + X.hi[c]] - base] * C;
+    for (let c = 0; c < w; c++) {
+      const cf = xf[c];
+      const a = slot[src[top + xlo[c]] - base] * C;
+      const b = slot[src[top + xhi[c]] - base] * C;
+      const d = slot[src[bot + xlo[c]] - base] * C;
+      const e = slot[src[bot + xhi[c]] - base] * C;
       for (let ch = 0; ch < C; ch++, o++) {
         const code = codes[a + ch];
         if (code === codes[b + ch] && code === codes[d + ch] && code === codes[e + ch]) copy(o, code);
