@@ -122,6 +122,15 @@ describe('runs that write nothing, or too little, do not succeed', () => {
     expect(r.stderr).toMatch(/FAILED: no slice written/);
   });
 
+  it('an empty split is warned about, on the terminal and in the manifest', async () => {
+    const yaml = await writePipeline(root, config({ split: { val: 0.0001 }, balance: { mode: 'none' }, output: { dir: 'out/noval' } }), 'noval.yaml');
+    const r = ctwindow(['run', yaml]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: the val split is empty \(split\.val 0\.0001 of 8 exam\(s\)\)/);
+    const m = JSON.parse(readFileSync(join(root, 'out', 'noval', 'manifest.json'), 'utf8'));
+    expect(m.warnings).toEqual(['the val split is empty (split.val 0.0001 of 8 exam(s))']);
+  });
+
   it('labels written as 1.0/0.0 or True/false are read, not quarantined', async () => {
     const lines = readFileSync(join(root, 'data', 'train.csv'), 'utf8').trim().split('\n');
     const header = lines[0].split(',');
