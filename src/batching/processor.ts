@@ -6,25 +6,19 @@
  * `BatchProcessor` is the seam for faster implementations (worker threads, GPU); every
  * implementation must give the same bytes as `InProcessProcessor`.
  */
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { DicomImage, SliceRef } from '../types.js';
 import { decodeDicom, huFrame } from '../dicom/index.js';
 import { applyWindow, sliceMeta, windowProblem } from '../windowing/index.js';
 import { tensorBytes } from './quantize.js';
-import { fail, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceResult } from './slice.js';
+import { fail, readSliceBytes, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceResult } from './slice.js';
 
 export { fail, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceOk, type SliceResult } from './slice.js';
 
 
-/** Reads a slice's file; a missing or unreadable file is a quarantine, not a crash. */
+/** Reads a slice's file; a missing, unreadable or non-regular file is a quarantine, not a crash (readSliceBytes). */
 export async function readSlice(ref: SliceRef): Promise<Uint8Array | SliceFail> {
-  try {
-    return new Uint8Array(await readFile(ref.path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(ref, 'read', code === 'ENOENT' ? `file not found: ${ref.path}` : `cannot read ${ref.path}: ${code ?? (e as Error).message}`);
-  }
+  return readSliceBytes(ref);
 }
 
 

@@ -8,6 +8,7 @@
  */
 import type { OutputDType, Quarantine, SliceRef } from '../types.js';
 import type { SliceWindowMeta, WindowPlan } from '../windowing/plan.js';
+import { InputFileError, readRegularFileSync } from '../dicom/read-file.js';
 
 export interface SliceOk { ok: true; ref: SliceRef; bytes: Uint8Array }
 export interface SliceFail { ok: false; ref: SliceRef; quarantine: Quarantine }
@@ -30,6 +31,18 @@ export interface BatchProcessor {
    */
   release?(bytes: Uint8Array[]): void;
   close(): Promise<void>;
+}
+
+/**
+ * A slice's file bytes (into `alloc`'s buffer when given), or its quarantine: not found,
+ * unreadable, not a regular file, too large — the same words on every path.
+ */
+export function readSliceBytes(ref: SliceRef, alloc?: (size: number) => Uint8Array): Uint8Array | SliceFail {
+  try {
+    return readRegularFileSync(ref.path, alloc);
+  } catch (e) {
+    return fail(ref, 'read', e instanceof InputFileError ? e.message : `cannot read: ${ref.path}: ${(e as Error).message}`);
+  }
 }
 
 export function fail(ref: SliceRef, stage: Quarantine['stage'], reason: string): SliceFail {

@@ -7,6 +7,7 @@
  *   const g = await readSliceGeometry('a/b/c.dcm');   // SliceGeometry, or { path, error }
  *   const all = await readGeometries(paths, 8);
  */
+import { constants } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readDicomHeader } from '../dicom/index.js';
@@ -17,9 +18,12 @@ const HEAD_BYTES = 64 * 1024;
 export type GeometryResult = SliceGeometry | { path: string; error: string };
 
 async function readBytes(path: string, max?: number): Promise<{ bytes: Uint8Array; size: number }> {
-  const fh = await open(path, 'r');
+  // Non-blocking open and fstat (as dicom/read-file.ts): a FIFO or a device is refused, not waited on.
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const { size } = await fh.stat();
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error('not a regular file');
+    const { size } = st;
     const n = max === undefined ? size : Math.min(size, max);
     const bytes = new Uint8Array(n);
     let off = 0;

@@ -8,11 +8,11 @@
  *   const img = decodeDicomSync(bytes);               // all frames
  *   const f3 = decodeDicomSync(bytes, { frame: 3 });  // only frame 3 (img.frames === 1)
  */
-import { readFile } from 'node:fs/promises';
 import type { DicomImage } from '../types.js';
 import { TAGS, readGeometry, readIdentity, readImageAttributes, str } from './attributes.js';
 import { decoderFor, initCodecs } from './codecs/index.js';
 import type { FrameInfo, Samples } from './codecs/types.js';
+import { InputFileError, readRegularFileSync } from './read-file.js';
 import { DicomDecodeError, asDecodeError } from './errors.js';
 import { encapsulatedFrames } from './fragments.js';
 import { PIXEL_DATA, parseDicomBytes } from './parse.js';
@@ -33,13 +33,13 @@ export async function decodeDicom(bytes: Uint8Array, opts: DecodeOptions = {}): 
 
 /** Reads and decodes a file; errors name the path. */
 export async function readDicomFile(path: string, opts: DecodeOptions = {}): Promise<DicomImage> {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = readRegularFileSync(path);
   } catch (e) {
-    throw new DicomDecodeError(`cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: path, kind: 'io' });
+    throw new DicomDecodeError((e as InputFileError).reason ?? (e as Error).message, { file: path, kind: 'io' });
   }
-  return decodeDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...opts, file: opts.file ?? path });
+  return decodeDicom(bytes, { ...opts, file: opts.file ?? path });
 }
 
 export function decodeDicomSync(bytes: Uint8Array, opts: DecodeOptions = {}): DicomImage {

@@ -9,6 +9,7 @@
 export { DicomDecodeError } from './errors.js';
 export { decodeDicom, decodeDicomSync, readDicomFile, splitFrames, initCodecs } from './decode.js';
 export type { DecodeOptions } from './decode.js';
+export { readRegularFileSync, InputFileError, MAX_INPUT_BYTES } from './read-file.js';
 export { huFrame, AIR_HU, DEFAULT_PADDING, paddingMode } from './hu.js';
 export type { PaddingMode } from './hu.js';
 export { readDicomHeader } from './header.js';

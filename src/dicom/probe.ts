@@ -5,7 +5,8 @@
  * @example
  *   const r = await probeFile('x.dcm');  // { decodable: false, reason: 'no Pixel Data (7FE0,0010)…', kind: 'no-pixel-data', … }
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readRegularFileSync, type InputFileError } from './read-file.js';
 import { initCodecs } from './codecs/index.js';
 import { decodeDicomSync } from './decode.js';
 import { DicomDecodeError } from './errors.js';
@@ -61,12 +62,12 @@ export function probeDicom(bytes: Uint8Array, file?: string): ProbeResult {
 
 export async function probeFile(path: string): Promise<ProbeResult> {
   await initCodecs();
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = readRegularFileSync(path);
   } catch (e) {
     const size = await stat(path).then((s) => s.size, () => 0);
-    return { file: path, size, decodable: false, reason: `cannot read file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, kind: 'io' };
+    return { file: path, size, decodable: false, reason: (e as InputFileError).reason ?? (e as Error).message, kind: 'io' };
   }
-  return probeDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  return probeDicom(bytes, path);
 }

@@ -15,9 +15,8 @@ import type { DicomImage, SliceRef } from '../types.js';
 import { decodeDicomSync, initCodecs } from '../dicom/decode.js';
 import { DicomDecodeError } from '../dicom/errors.js';
 import { huFrame } from '../dicom/hu.js';
-import { closeSync, fstatSync, openSync, readFileSync, readSync as fsReadSync } from 'node:fs';
 import type { BufferPool } from './buffer-pool.js';
-import { fail, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/slice.js';
+import { fail, readSliceBytes, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/slice.js';
 import { windowProblem } from '../windowing/problem.js';
 import { sliceMeta } from '../windowing/meta.js';
 import { storedIndex } from './stored-index.js';
@@ -37,30 +36,9 @@ export interface ChunkBuffers {
 /** Read buffers come in 64 KiB size classes, so files of a series share them. */
 const readClass = (n: number) => Math.max(65536, Math.ceil(n / 65536) * 65536);
 
-/**
- * readSlice's reads and reasons, synchronous and without its copy (a worker does one thing at a
- * time); into a pooled buffer when `pool` is given (the caller gives it back).
- */
+/** A slice's bytes, into a pooled buffer when `pool` is given (the caller gives it back). */
 function readSync(ref: SliceRef, pool?: BufferPool): Uint8Array | SliceResult {
-  try {
-    if (!pool) {
-      const b = readFileSync(ref.path);
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    }
-    const fd = openSync(ref.path, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const buf = new Uint8Array(pool.take(readClass(size)), 0, size);
-      let off = 0;
-      for (let n = 1; off < size && n > 0; off += n) n = fsReadSync(fd, buf, off, size - off, off);
-      return off === size ? buf : buf.subarray(0, off);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(ref, 'read', code === 'ENOENT' ? `file not found: ${ref.path}` : `cannot read ${ref.path}: ${code ?? (e as Error).message}`);
-  }
+  return readSliceBytes(ref, pool ? (size) => new Uint8Array(pool.take(readClass(size))) : undefined);
 }
 
 /** Decode + checks, with InProcessProcessor's exact quarantine reasons. */

@@ -42,7 +42,7 @@ const UID_RE = /^[0-9A-Za-z._-]+$/;
 export async function checkCsvHeader(opts: SourceOptions): Promise<string[]> {
   const header = await new Promise<string[]>((resolveHeader, reject) => {
     const stream = createReadStream(opts.csv);
-    const parser = parse({ to_line: 1, bom: true, trim: true });
+    const parser = parse({ to_line: 1, bom: true, trim: true, record_delimiter: ['\r\n', '\n', '\r'] });
     let got: string[] | undefined;
     stream.on('error', (e: NodeJS.ErrnoException) => reject(new SourceError(`${opts.csv}: cannot read the CSV (${e.code ?? e.message})`)));
     parser.on('data', (row: string[]) => (got ??= row));
@@ -122,6 +122,9 @@ export function readSource(opts: SourceOptions): AsyncIterable<SourceItem> {
     info: true,
     bom: true,
     trim: true,
+    // Any mix of line endings (a CSV edited on two systems): every row is a row. csv-parse
+    // otherwise settles on the first ending it meets and folds the other rows into fields.
+    record_delimiter: ['\r\n', '\n', '\r'],
     skip_empty_lines: true,
     relax_column_count: true,
     skip_records_with_error: true,

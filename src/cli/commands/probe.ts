@@ -19,7 +19,11 @@ export interface ProbeSummary {
   byReason: Record<string, { files: number; example: string }>;
 }
 
-/** Files under the given paths (folders walked recursively, sorted for determinism). */
+/**
+ * Files under the given paths (folders walked recursively, sorted for determinism). Anything
+ * that is not a folder is listed, FIFOs and devices too, so that probing reports why it cannot
+ * be read rather than leaving it out.
+ */
 export async function listFiles(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (p: string): Promise<void> => {
@@ -27,7 +31,7 @@ export async function listFiles(paths: string[]): Promise<string[]> {
     if (s.isDirectory()) {
       const names = (await readdir(p)).sort();
       for (const n of names) if (!n.startsWith('.')) await walk(join(p, n));
-    } else if (s.isFile()) out.push(p);
+    } else out.push(p);
   };
   for (const p of paths) await walk(p);
   return out;

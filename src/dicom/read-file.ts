@@ -1,0 +1,60 @@
+/**
+ * Reads an input file only when it is a regular file of a sane size: FIFOs, devices,
+ * directories and sockets are refused (a symlink to a regular file is fine), so a FIFO cannot
+ * hang a run and a link to /dev/zero cannot grow memory without bound. The file is opened
+ * non-blocking (opening a FIFO would otherwise wait for a writer) and checked with fstat on
+ * the open descriptor, so a file swapped after a stat cannot slip through; at most the size
+ * fstat reported is read.
+ *
+ * @example
+ *   const bytes = readRegularFileSync('a.dcm');          // Uint8Array, or throws InputFileError
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+
+/** Largest input file read (2 GiB: a CT slice is well under 100 MiB; Node's Buffer limit). */
+export const MAX_INPUT_BYTES = 2 ** 31 - 1;
+
+/** Why a file is not read, in words that name the file kind or size: "<reason>: <path>". */
+export class InputFileError extends Error {
+  constructor(readonly path: string, readonly reason: string, readonly code?: string) {
+    super(`${reason}: ${path}`);
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The file's bytes, into `alloc(size)` when given (the caller's buffer, at least `size` long),
+ * else a new buffer. Throws InputFileError: not found, unreadable, not a regular file, too large.
+ */
+export function readRegularFileSync(path: string, alloc?: (size: number) => Uint8Array, maxBytes = MAX_INPUT_BYTES): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputFileError(path, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (e as Error).message})`, code);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new InputFileError(path, `${kindOf(st)}, not a regular file`, 'ENOTREG');
+    if (st.size > maxBytes) throw new InputFileError(path, `file too large (${st.size} bytes, at most ${maxBytes})`, 'EFBIG');
+    const size = st.size;
+    const buf = alloc ? alloc(size).subarray(0, size) : new Uint8Array(size);
+    let off = 0;
+    for (let n = 1; off < size && n > 0; off += n) n = readSync(fd, buf, off, size - off, off);
+    return off === size ? buf : buf.subarray(0, off);
+  } catch (e) {
+    if (e instanceof InputFileError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputFileError(path, `cannot read (${code ?? (e as Error).message})`, code);
+  } finally {
+    closeSync(fd);
+  }
+}
