@@ -15,12 +15,13 @@ import type { OutputDType } from '../types.js';
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** One value's uint8 code (see above). */
+/** One value's uint8 code (see above); branches that the hot loops predict well (values in [0, 1]). */
 export function uint8Of(v: number): number {
   const s = Math.fround(v * 255);
-  let r = Math.round(s); // half up …
-  if (r - s === 0.5 && (r & 1) === 1) r -= 1; // … then ties to even
-  return r > 255 ? 255 : r < 0 ? 0 : r | 0; // NaN → 0
+  if (!(s >= 0)) return 0; // negative, −0, NaN
+  if (s >= 255) return 255;
+  const r = (s + 0.5) | 0; // half up …
+  return r - s === 0.5 && (r & 1) === 1 ? r - 1 : r; // … then ties to even
 }
 
 /** Float32 → IEEE 754 binary16 bits, round to nearest even; NaN/Inf kept. */

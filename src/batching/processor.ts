@@ -16,12 +16,6 @@ import { fail, readSliceBytes, type BatchProcessor, type DecodedSlice, type Proc
 export { fail, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceOk, type SliceResult } from './slice.js';
 
 
-/** Reads a slice's file; a missing, unreadable or non-regular file is a quarantine, not a crash (readSliceBytes). */
-export async function readSlice(ref: SliceRef): Promise<Uint8Array | SliceFail> {
-  return readSliceBytes(ref);
-}
-
-
 /** Decode and check one slice: HU + window metadata, or the reason it cannot be used. */
 export async function decodeSlice(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOptions): Promise<DecodedSlice | SliceFail> {
   let img: DicomImage;
@@ -65,7 +59,7 @@ export class InProcessProcessor implements BatchProcessor {
   async process(refs: SliceRef[]): Promise<SliceResult[]> {
     const results: SliceResult[] = new Array(refs.length);
     const decoded: (DecodedSlice & { i: number })[] = [];
-    const files = await Promise.all(refs.map(readSlice));
+    const files = refs.map((r) => readSliceBytes(r));
     for (let i = 0; i < refs.length; i++) {
       const f = files[i];
       if (!(f instanceof Uint8Array)) { results[i] = f; continue; }

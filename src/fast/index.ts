@@ -11,5 +11,5 @@ export { WorkerPool } from './pool.js';
 export { SlabPool, workerSlabCap, SLAB_MIN_BYTES, SLOT_ALIGN, WORKER_SLAB_CAP, FIRST_SLAB_CAP, type SlabLoc, type SlabGrant } from './slab-pool.js';
 export { processChunk } from './slices.js';
 export { storedIndex, pixelSlots, type StoredIndex } from './stored-index.js';
-export { windowLut, encodeUint8, type LutSlice } from './window-lut.js';
+export { windowLut, type LutSlice } from './window-lut.js';
 export { workerScript, WorkerScriptMissingError } from './worker-url.js';

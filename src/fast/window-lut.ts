@@ -163,23 +163,12 @@ function gather<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>
   return out;
 }
 
-/** Table entries encoded to uint8 (encode.ts's uint8Of, once per entry). */
-export function encodeUint8(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = uint8Of(values[i]);
-  return out;
-}
-
 function view(bytes: Uint8Array, dtype: OutputDType): Uint8Array | Uint16Array | Uint32Array {
   if (dtype === 'uint8') return bytes;
   const Ctor = dtype === 'float16' ? Uint16Array : Uint32Array;
   return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
 }
 
-/** The table entries in the output dtype's bytes. */
-function encodeTable(all: Float32Array, dtype: OutputDType): Uint8Array {
-  return dtype === 'uint8' ? encodeUint8(all) : encodeValues(all, dtype);
-}
 
 /**
  * Source rows (or columns) and weights of tf.image.resizeBilinear(…, alignCorners false,
@@ -210,14 +199,6 @@ function axisOf(inSize: number, outSize: number): ReturnType<typeof axis> {
   }
   return a;
 }
-
-/** The uint8 code of v with the arithmetic of encode.ts's uint8Of, inlined by hand for the hot loop. */
-const u8 = (v: number): number => {
-  const s = Math.fround(v * 255);
-  let r = (s + 0.5) | 0; // half up (s ≥ −0.5; NaN → 0) …
-  if (r - s === 0.5 && (r & 1) === 1) r -= 1; // … then ties to even
-  return r > 255 ? 255 : r < 0 ? 0 : r;
-};
 
 /** tfjs-cpu's bilinear value of entries a, b (top row) and d, e (bottom row): double lerps, stored as float32. */
 function mix(table: Float32Array, a: number, b: number, d: number, e: number, cf: number, rf: number): number {
@@ -279,9 +260,9 @@ function resizeU8C3(out: Uint8Array, j: ResizeJob, packed: Uint32Array): void {
       const b = slot[kb] * 3;
       const d = slot[kd] * 3;
       const e = slot[ke] * 3;
-      out[o] = differ & 0xff ? u8(mix(table, a, b, d, e, cf, rf)) : pa;
-      out[o + 1] = differ & 0xff00 ? u8(mix(table, a + 1, b + 1, d + 1, e + 1, cf, rf)) : pa >>> 8;
-      out[o + 2] = differ & 0xff0000 ? u8(mix(table, a + 2, b + 2, d + 2, e + 2, cf, rf)) : pa >>> 16;
+      out[o] = differ & 0xff ? uint8Of(mix(table, a, b, d, e, cf, rf)) : pa;
+      out[o + 1] = differ & 0xff00 ? uint8Of(mix(table, a + 1, b + 1, d + 1, e + 1, cf, rf)) : pa >>> 8;
+      out[o + 2] = differ & 0xff0000 ? uint8Of(mix(table, a + 2, b + 2, d + 2, e + 2, cf, rf)) : pa >>> 16;
     }
   }
 }
@@ -332,8 +313,8 @@ function resizeFromTable(out: Uint8Array, table: Float32Array, ix: StoredIndex, 
   const job: ResizeJob = { src: ix.src, base: ix.base, slot, table, codes, cols, R: axisOf(rows, h), X: axisOf(cols, w) };
   const n = h * w * C;
   if (dtype === 'uint8') {
-    for (let k = 0; k < U * C; k++) codes[k] = u8(table[k]);
-    if (C !== 3) return resizeAny(C, job, (o, code) => (out[o] = code), (o, v) => (out[o] = u8(v)));
+    for (let k = 0; k < U * C; k++) codes[k] = uint8Of(table[k]);
+    if (C !== 3) return resizeAny(C, job, (o, code) => (out[o] = code), (o, v) => (out[o] = uint8Of(v)));
     if (packedScratch.length < ix.range) packedScratch = new Uint32Array(ix.range);
     for (let j = 0; j < U; j++) packedScratch[keys[j]] = codes[3 * j] | (codes[3 * j + 1] << 8) | (codes[3 * j + 2] << 16);
     return resizeU8C3(out, job, packedScratch);
@@ -366,7 +347,7 @@ export function windowLut(
   const size = h * w * C * bpe;
   const alloc = opts.alloc ?? ((n: number) => new Uint8Array(n));
   // Encode the tables once (Σ U·C entries) for the slices every pixel of which copies an entry.
-  const enc = slices.some((s) => s.rows === h && s.cols === w) ? encodeTable(all, opts.dtype) : undefined;
+  const enc = slices.some((s) => s.rows === h && s.cols === w) ? encodeValues(all, opts.dtype) : undefined;
   return slices.map((s, b) => {
     const bytes = alloc(size); // every byte is written below
     const n = s.ix.hu.length * C;

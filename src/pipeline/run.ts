@@ -96,6 +96,9 @@ export interface RunSummary {
 /** Thrown for problems found before any work is done (config, CSV header, dicomRoot, output folder). */
 export class RunError extends Error {}
 
+/** Thrown between batches when opts.signal aborts; becomes a RunAborted with the committed counts. */
+const ABORTED = Symbol('aborted');
+
 /** Thrown when the run was aborted (Ctrl-C): `committed` records are on disk, `--resume` continues. */
 export class RunAborted extends Error {
   constructor(readonly outDir: string, readonly committed: number, readonly slices: number) {
@@ -254,7 +257,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
   const emit = async (st: SplitState, refs: SliceRef[]) => {
     start(st, refs);
     while (queue.length > lookahead) await finish(queue.shift()!);
-    if (opts.signal?.aborted) throw new RunAborted(outDir, 0, 0);
+    if (opts.signal?.aborted) throw ABORTED;
   };
 
   try {
@@ -272,7 +275,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     while (queue.length) await finish(queue.shift()!);
     while (writes.length) await writes.shift();
   } catch (e) {
-    if (!(e instanceof RunAborted)) throw e;
+    if (e !== ABORTED) throw e;
     // Ctrl-C: let the records in flight reach the disk. The shard being written stays partial
     // (a resume discards it and writes it again, so shard boundaries stay those of an
     // uninterrupted run); no manifest, so the folder is visibly unfinished.

@@ -98,6 +98,8 @@ export class Balancer {
   private readonly cap: number;
   private readonly rng: Rng;
   private pendingNone: SliceRef[] = [];
+  /** Slices put into batches so far (replacements included). */
+  private emitted = 0;
   readonly stats: BalanceStats;
 
   constructor(private readonly opts: BalanceOptions) {
@@ -157,8 +159,6 @@ export class Balancer {
     if (this.opts.mode === 'none') return this.stats.counted.positives + this.stats.counted.negatives;
     return this.pending[0] + this.pending[1] + this.emitted;
   }
-
-  private emitted = 0;
 
   /** Kept rows per class for undersampling: as many full batches as both classes allow, then one smaller batch holding the fraction. */
   private undersampleTargets(have: number[]): [number, number] {
