@@ -73,6 +73,17 @@ describe('--resume of an unfinished run', () => {
   }, 120_000);
 });
 
+describe('--resume after a kill during run.json', () => {
+  it('a folder holding only a half-written run.json (nothing committed) resumes as a fresh run', async () => {
+    const yaml = await writePipeline(root, config({ output: { dir: 'out/halfrecord' } }), 'halfrecord.yaml');
+    mkdirSync(join(root, 'out', 'halfrecord'), { recursive: true });
+    writeFileSync(join(root, 'out', 'halfrecord', '.run.json.tmp'), '{"configHa');
+    const r = ctwindow(['run', yaml, '--resume', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(root, 'out', 'halfrecord', 'manifest.json'))).toBe(true);
+  });
+});
+
 describe('runs that write nothing, or too little, do not succeed', () => {
   it('a dicomRoot that does not exist is refused before any work, naming the key and the path', async () => {
     const yaml = await writePipeline(root, config({ source: { csv: 'data/train.csv', dicomRoot: 'data/nope' }, output: { dir: 'out/noroot' } }), 'noroot.yaml');

@@ -19,7 +19,7 @@
  * their decode failures from the notes stored with them; the result equals an uninterrupted
  * run's, byte for byte.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { changedKeys, loadConfig, type LoadedConfig } from '../config/index.js';
@@ -354,6 +354,8 @@ async function checkOutputFolder(outDir: string, loaded: LoadedConfig, resume: b
   try {
     record = JSON.parse(await readFile(join(outDir, RUN_RECORD), 'utf8'));
   } catch (e) {
+    // Killed while writing run.json itself (before any shard): nothing was committed, start afresh.
+    if ((await readdir(outDir)).every((n) => n === `.${RUN_RECORD}.tmp`)) return undefined;
     throw new RunError(`${outDir}: cannot --resume: ${RUN_RECORD} is ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'}, so the unfinished run's config is unknown; start again in an empty folder`);
   }
   if (record.configHash !== loaded.hash) {
