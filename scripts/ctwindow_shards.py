@@ -24,9 +24,11 @@ Command line (used by tests and the read benchmark):
                                        [--no-shuffle] [--drop-last] [--samples-seen N] [--limit N]
     python3 ctwindow_shards.py bench OUTDIR [--split train]         records/s and MB/s as JSON
 """
+import errno
 import hashlib
 import json
 import os
+import stat
 import struct
 import sys
 import time
@@ -85,25 +87,93 @@ class ShardError(Exception):
 # Manifest and indexes
 
 
+MAX_JSON_BYTES = 256 << 20  # a manifest or index larger than this is refused, not parsed
+
+
+def _plain_name(name, where):
+    """name when it is a plain file name inside the folder (no directory part, not . or ..)."""
+    ok = isinstance(name, str) and 0 < len(name.encode("utf-8", "surrogatepass")) <= 255 and name not in (".", "..") and not any(c in name for c in "/\\\0")
+    if not ok:
+        raise ShardError(f"{where}: {json.dumps(name)} is not a plain file name inside the dataset folder")
+    return name
+
+
+def _open_in_folder(outdir, name, where=None):
+    """Opens outdir/name for binary reading: a regular file, not through a symlink, never blocking
+    (a dataset folder is untrusted data: a FIFO must not hang the reader nor a device fill memory)."""
+    path = os.path.join(outdir, _plain_name(name, where or outdir))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ShardError(f"{path}: file not found") from None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise ShardError(f"{path}: a symbolic link; a dataset folder's files are read only when they are regular files inside it") from None
+        raise ShardError(f"{path}: cannot open ({e.strerror})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device or other special file"
+        raise ShardError(f"{path}: {kind}, not a regular file")
+    return os.fdopen(fd, "rb"), st.st_size
+
+
+def _read_json(outdir, name, where=None):
+    f, size = _open_in_folder(outdir, name, where)
+    with f:
+        if size > MAX_JSON_BYTES:
+            raise ShardError(f"{os.path.join(outdir, name)}: {size} bytes, more than the {MAX_JSON_BYTES} expected")
+        try:
+            return json.loads(f.read(size).decode("utf-8"))
+        except ValueError as e:
+            raise ShardError(f"{os.path.join(outdir, name)}: not valid JSON ({e})") from None
+
+
+def _count(d, k, where):
+    v = d.get(k) if isinstance(d, dict) else None
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise ShardError(f"{where}.{k} must be a non-negative integer, got {json.dumps(v)}")
+    return v
+
+
 def read_manifest(outdir):
     path = os.path.join(outdir, "manifest.json")
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         raise ShardError(f"{path}: no manifest.json (not a ctwindow dataset, or its run did not finish)")
-    with open(path, "r", encoding="utf-8") as f:
-        m = json.load(f)
-    if m.get("formatVersion") not in FORMAT_VERSIONS:
-        raise ShardError(f"{path}: formatVersion {m.get('formatVersion')}, this reader supports {' and '.join(map(str, FORMAT_VERSIONS))}")
+    m = _read_json(outdir, "manifest.json")
+    if not isinstance(m, dict) or m.get("formatVersion") not in FORMAT_VERSIONS:
+        raise ShardError(f"{path}: formatVersion {m.get('formatVersion') if isinstance(m, dict) else None}, this reader supports {' and '.join(map(str, FORMAT_VERSIONS))}")
+    if not isinstance(m.get("splits"), dict):
+        raise ShardError(f"{path}: field \"splits\" missing")
+    for split, s in m["splits"].items():
+        if not isinstance(s, dict) or not isinstance(s.get("shards"), list):
+            raise ShardError(f"{path}: splits.{split}.shards must be an array")
+        for i, sh in enumerate(s["shards"]):
+            where = f"{path}: splits.{split}.shards[{i}]"
+            if not isinstance(sh, dict):
+                raise ShardError(f"{where} must be an object")
+            _plain_name(sh.get("file"), f"{where}.file")
+            _plain_name(sh.get("index"), f"{where}.index")
+            for k in ("records", "bytes"):
+                _count(sh, k, where)
     return m
 
 
 def read_index(outdir, name):
-    with open(os.path.join(outdir, name), "r", encoding="utf-8") as f:
-        idx = json.load(f)
-    if idx.get("formatVersion") not in FORMAT_VERSIONS or len(idx["entries"]) != idx["records"]:
-        raise ShardError(f"{name}: bad index (formatVersion {idx.get('formatVersion')}, {len(idx['entries'])} entries, records={idx['records']})")
+    idx = _read_json(outdir, name)
+    if not isinstance(idx, dict) or idx.get("formatVersion") not in FORMAT_VERSIONS or not isinstance(idx.get("entries"), list) or len(idx["entries"]) != idx.get("records"):
+        raise ShardError(f"{name}: bad index (formatVersion {idx.get('formatVersion') if isinstance(idx, dict) else None}, entries and records must agree)")
     need = "sha256" if idx["formatVersion"] == 1 else "crc32c"
     if need not in idx:
         raise ShardError(f"{name}: field \"{need}\" missing (format {idx['formatVersion']})")
+    _plain_name(idx.get("file"), f"{name}: field \"file\"")
+    size = _count(idx, "bytes", name)
+    for i, e in enumerate(idx["entries"]):
+        for k in ("offset", "length", "index"):
+            _count(e, k, f"{name}: entries[{i}]")
+        # A frame must lie inside the shard: no length read from an index is allocated before this holds.
+        if e["offset"] + e["length"] + FRAME_OVERHEAD > size:
+            raise ShardError(f"{name}: entries[{i}] (offset {e['offset']}, length {e['length']}) ends past the shard's {size} bytes")
     return idx
 
 
@@ -126,7 +196,8 @@ def _digest_mismatch(path, idx):
     """Recomputes the digests the index records (crc32c, sha256) of the shard at path; a message or None."""
     want_crc, want_sha = "crc32c" in idx, "sha256" in idx
     crc, h = 0, hashlib.sha256() if want_sha else None
-    with open(path, "rb") as f:
+    f, _ = _open_in_folder(os.path.dirname(path), os.path.basename(path))
+    with f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
             if want_crc:
                 crc = crc32c(chunk, crc)
@@ -141,6 +212,9 @@ def _digest_mismatch(path, idx):
 
 def read_frame(f, entry, where, full_crc=False):
     """Reads the frame of an index entry from an open shard file; returns the decoded payload dict."""
+    size = os.fstat(f.fileno()).st_size
+    if entry["offset"] + entry["length"] + FRAME_OVERHEAD > size:
+        raise ShardError(f"{where}: the index places it at bytes {entry['offset']}-{entry['offset'] + entry['length'] + FRAME_OVERHEAD}, the shard has {size} bytes (truncated or a damaged index)")
     f.seek(entry["offset"])
     buf = f.read(entry["length"] + FRAME_OVERHEAD)
     if len(buf) < FRAME_OVERHEAD:
@@ -192,7 +266,8 @@ def iter_records(outdir, split="train", verify=True):
         problem = _digest_mismatch(path, idx) if verify is True else None
         if problem:
             raise ShardError(f"{idx['file']}: {problem} (shard damaged); run ctwindow verify {outdir}")
-        with open(path, "rb") as f:
+        f, _ = _open_in_folder(outdir, idx["file"])
+        with f:
             for pos, e in enumerate(idx["entries"]):
                 rec = read_frame(f, e, f"{idx['file']} record {e['index']}", full_crc=(verify == "full"))
                 rec["shard"], rec["position"] = idx["file"], pos
@@ -401,7 +476,7 @@ class ShardDataset:
                     file, entry = self._flat[r]
                     f = files.get(file)
                     if f is None:
-                        f = files[file] = open(os.path.join(self.outdir, file), "rb")
+                        f = files[file] = _open_in_folder(self.outdir, file)[0]
                     rec = read_frame(f, entry, f"{file} record {entry['index']}")
                     rec["_images"] = record_images(rec, f"{file} record {entry['index']}")
                     if self.granularity == "records":

@@ -176,7 +176,7 @@ describe('Python ShardDataset', () => {
     await writeSyntheticDataset(a, { seed: 31, records: { train: 5 }, batch: 3, hw: [2, 3], shardBytes: 700, ragged: true });
     await writeSyntheticDataset(b, { seed: 32, records: { train: 4 }, batch: 3, hw: [2, 3], shardBytes: 700 });
     const m = join(await mkdtemp(join(tmpdir(), 'ctw-py-ds-m-')), 'all');
-    await mergeDatasets([a, b], m);
+    await mergeDatasets([a, b], m, { allowMixedConfigs: true });
     const total = (await readManifest(m)).splits.train!.slices;
     const out = JSON.parse(pyCode(`
 import json, collections, ctwindow_shards as c

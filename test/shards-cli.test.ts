@@ -56,7 +56,12 @@ describe('ctwindow inspect / verify / merge', () => {
 
   it('merge joins datasets into one that verifies and reads as a whole', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'ctw-cli-m-')), 'merged');
-    const r = ctwindow(['merge', a, b, '--out', out]);
+    // a and b are different datasets (seeds 11 and 22): refused unless asked for.
+    const refused = ctwindow(['merge', a, b, '--out', out]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`${b} was made with a different config`);
+    expect(refused.stderr).toContain('--mixed-configs');
+    const r = ctwindow(['merge', a, b, '--out', out, '--mixed-configs']);
     expect(r.status, r.stderr).toBe(0);
     expect(await verifyDataset(out)).toEqual([]);
     const m = await readManifest(out);
@@ -80,11 +85,11 @@ describe('ctwindow inspect / verify / merge', () => {
     }
     expect(seen.size).toBe(m.splits.train!.slices);
     // Deterministic and refuses a non-empty output.
-    const again = ctwindow(['merge', a, b, '--out', out]);
+    const again = ctwindow(['merge', a, b, '--out', out, '--mixed-configs']);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already holds a complete dataset/);
     const out2 = join(await mkdtemp(join(tmpdir(), 'ctw-cli-m2-')), 'merged');
-    await mergeDatasets([a, b], out2);
+    await mergeDatasets([a, b], out2, { allowMixedConfigs: true });
     for (const n of await readdir(out)) expect((await readFile(join(out2, n))).equals(await readFile(join(out, n))), n).toBe(true);
   });
 });

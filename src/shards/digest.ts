@@ -12,9 +12,10 @@
  *   const problem = await checkShardFile(join(dir, info.file), info);   // undefined when intact
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { crc32cHex } from './crc32c-combine.js';
+import { openInFolder } from './folder.js';
 
 /** The digests a shard's index/manifest entry may carry. */
 export interface ShardDigests {
@@ -34,9 +35,15 @@ export function digestBytes(bytes: Uint8Array, want: ShardDigests): ShardDigests
 export async function digestFile(path: string, want: ShardDigests): Promise<ShardDigests> {
   let crc = 0;
   const sha: Hash | undefined = want.sha256 !== undefined ? createHash('sha256') : undefined;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    if (want.crc32c !== undefined) crc = crc32c(chunk as Buffer, crc);
-    sha?.update(chunk as Buffer);
+  // Only a regular file, not through a symlink (a dataset folder is untrusted: folder.ts).
+  const { fh } = await openInFolder(dirname(path), basename(path));
+  try {
+    for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) {
+      if (want.crc32c !== undefined) crc = crc32c(chunk as Buffer, crc);
+      sha?.update(chunk as Buffer);
+    }
+  } finally {
+    await fh.close();
   }
   const out: ShardDigests = {};
   if (want.crc32c !== undefined) out.crc32c = crc32cHex(crc);

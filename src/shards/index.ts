@@ -12,7 +12,8 @@ export { loadDataset, readRecords, ShardFiles, type DecodedRecord, type LoadedSp
 export * from './partition.js';
 export { ShardDataset, type ShardDatasetOptions, type DatasetState, type Sample, type Batch, type SliceMeta, type BatchMeta } from './dataset.js';
 export { writeSyntheticDataset, syntheticRecord, type SyntheticDatasetOptions } from './synthetic.js';
-export { mergeDatasets, type MergeResult } from './merge.js';
+export { mergeDatasets, type MergeResult, type MergeOptions } from './merge.js';
+export { DatasetFolderError, plainFileName, openInFolder, readInFolder } from './folder.js';
 export { openShardFile, markPageAligned, writeGroups, MAX_WRITE_BYTES, DIRECT_ALIGN, DIRECT_BLOCK, type ShardFile, type ShardIo, type OpenFile } from './shard-file.js';
 export { checkShardFile, digestFile, digestBytes, digestMismatch, type ShardDigests } from './digest.js';
 export { crc32cCombine, crc32cHex } from './crc32c-combine.js';

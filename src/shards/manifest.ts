@@ -8,11 +8,11 @@
  *   const m = await readManifest(out);
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BackendInfo, OutputDType, Quarantine, Split } from '../types.js';
 import { canonicalJson, writeFileAtomic } from './atomic.js';
 import { MANIFEST, READABLE_FORMATS } from './format.js';
+import { MAX_JSON_BYTES, plainFileName, readInFolder } from './folder.js';
 
 /** One complete shard as listed in its index and in the manifest. */
 export interface ShardInfo {
@@ -57,6 +57,11 @@ export interface Manifest {
   /** [H, W, C] of every slice. */
   imageShape: [number, number, number];
   splits: Partial<Record<Split, SplitSummary>>;
+  /**
+   * Every data row of the CSV accounted for (`ctwindow run`): data = written + dropped + quarantined,
+   * `written` counting distinct rows (slices less the `repeated` of oversampling).
+   */
+  rows?: { data: number; written: number; repeated: number; dropped: number; quarantined: number };
   /** Every input set aside, with its reason. */
   quarantined: Quarantine[];
   /** Present on datasets made by `ctwindow merge`: the source folders' config hashes, in merge order. */
@@ -110,10 +115,10 @@ export async function readManifest(dir: string): Promise<Manifest> {
   const path = join(dir, MANIFEST);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readInFolder(dir, MANIFEST, MAX_JSON_BYTES)).toString('utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${path}: no manifest.json (not a ctwindow dataset, or its run did not finish)` : `${path}: ${(e as Error).message}`);
+    throw new Error(code === 'ENOENT' ? `${path}: no manifest.json (not a ctwindow dataset, or its run did not finish)` : (e as Error).message);
   }
   let m: Manifest;
   try {
@@ -126,8 +131,15 @@ export async function readManifest(dir: string): Promise<Manifest> {
   for (const [split, s] of Object.entries(m.splits)) {
     if (!s || !Array.isArray(s.shards)) throw new Error(`${path}: splits.${split}.shards must be an array`);
     s.shards.forEach((sh, i) => {
+      const where = `${path}: splits.${split}.shards[${i}]`;
+      if (!sh || typeof sh !== 'object') throw new Error(`${where} must be an object`);
+      plainFileName(sh.file, `${where}.file`);
+      plainFileName(sh.index, `${where}.index`);
+      for (const k of ['records', 'slices', 'bytes', 'firstRecord'] as const) {
+        if (!Number.isSafeInteger(sh[k]) || sh[k] < 0) throw new Error(`${where}.${k} must be a non-negative integer, got ${JSON.stringify(sh[k])}`);
+      }
       const problem = digestProblem(sh, m.formatVersion);
-      if (problem) throw new Error(`${path}: splits.${split}.shards[${i}]: ${problem}`);
+      if (problem) throw new Error(`${where}: ${problem}`);
     });
   }
   return m;

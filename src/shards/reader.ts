@@ -8,13 +8,14 @@
  * @example
  *   for await (const r of readRecords(out, { split: 'train' })) console.log(r.index, r.shape, r.pixels.length);
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Split } from '../types.js';
 import { decodeFrameAt, decodeImages, decodePayload, FRAME_OVERHEAD, type RecordPayload } from './format.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { readShardIndex, type IndexEntry, type ShardIndex } from './shard-index.js';
 import { checkShardFile, sameDigests } from './digest.js';
+import { openInFolder } from './folder.js';
 
 export interface DecodedRecord extends RecordPayload {
   /** Images as numbers: Uint8Array for uint8; Float32Array for float32 and float16 (widened). */
@@ -48,19 +49,23 @@ export async function loadDataset(dir: string, split: Split = 'train'): Promise<
 
 /** Open shard files with random access to frames. */
 export class ShardFiles {
-  private handles = new Map<string, FileHandle>();
+  private handles = new Map<string, { fh: FileHandle; size: number }>();
   constructor(private readonly dir: string) {}
 
   /** Reads and decodes the record of `entry` in `file` (CRCs checked). */
   async read(file: string, entry: IndexEntry, position: number): Promise<DecodedRecord> {
-    let fh = this.handles.get(file);
-    if (!fh) {
-      fh = await open(join(this.dir, file), 'r');
-      this.handles.set(file, fh);
+    let h = this.handles.get(file);
+    if (!h) {
+      const { fh, size } = await openInFolder(this.dir, file); // regular file inside the folder
+      this.handles.set(file, (h = { fh, size }));
+    }
+    const where = `${file} record ${entry.index}`;
+    // The index is data: its length is allocated only once the frame is known to fit the file.
+    if (entry.offset + entry.length + FRAME_OVERHEAD > h.size) {
+      throw new Error(`${where}: the index places it at bytes ${entry.offset}–${entry.offset + entry.length + FRAME_OVERHEAD}, the shard has ${h.size} bytes (truncated or a damaged index); run ctwindow verify ${this.dir}`);
     }
     const buf = Buffer.allocUnsafe(entry.length + FRAME_OVERHEAD);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, entry.offset);
-    const where = `${file} record ${entry.index}`;
+    const { bytesRead } = await h.fh.read(buf, 0, buf.length, entry.offset);
     let payload: Buffer;
     try {
       ({ payload } = decodeFrameAt(buf.subarray(0, bytesRead), 0));
@@ -72,7 +77,7 @@ export class ShardFiles {
   }
 
   async close(): Promise<void> {
-    for (const fh of this.handles.values()) await fh.close();
+    for (const { fh } of this.handles.values()) await fh.close();
     this.handles.clear();
   }
 }

@@ -8,13 +8,13 @@
  *   const problems = await verifyDataset(out);
  *   for (const p of problems) console.error(formatProblem(p));
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import type { Split } from '../types.js';
 import { decodeFrameAt, decodePayload, MANIFEST, SHARD_EXT } from './format.js';
 import { readManifest, type Manifest, type ShardInfo } from './manifest.js';
 import { readShardIndex, type ShardIndex } from './shard-index.js';
 import { digestBytes, digestMismatch } from './digest.js';
+import { readInFolder } from './folder.js';
 
 export interface VerifyProblem {
   /** Shard (or index/manifest) file the problem is in. */
@@ -38,9 +38,12 @@ async function verifyShard(dir: string, split: Split, info: ShardInfo, manifest:
   const add = (message: string, record?: number, position?: number) => problems.push({ shard, record, position, message });
   let buf: Buffer;
   try {
-    buf = await readFile(join(dir, shard));
+    // At most the size the manifest states is read: a longer file is reported, not loaded.
+    buf = await readInFolder(dir, shard, info.bytes);
   } catch (e) {
-    add((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'shard file is missing' : `cannot read shard: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') add('shard file is missing');
+    else if ((e as NodeJS.ErrnoException).code === 'EFBIG') add(`larger than the ${info.bytes} bytes the manifest says; not read`);
+    else add(`cannot read shard: ${(e as Error).message}`);
     return;
   }
   if (buf.length !== info.bytes) add(`size ${buf.length} bytes, manifest says ${info.bytes}${buf.length < info.bytes ? ' (truncated)' : ''}`);

@@ -14,8 +14,9 @@ export function register(program: Command): void {
     .description('join complete dataset folders (partitions of one run) into one dataset')
     .argument('<dirs...>', 'source dataset folders, in order')
     .requiredOption('--out <dir>', 'output folder (must be empty or absent)')
-    .action(async (dirs: string[], opts: { out: string }) => {
-      const r = await mergeDatasets(dirs, opts.out);
+    .option('--mixed-configs', 'join datasets made with different configs (default: only partitions of one run)')
+    .action(async (dirs: string[], opts: { out: string; mixedConfigs?: boolean }) => {
+      const r = await mergeDatasets(dirs, opts.out, { allowMixedConfigs: opts.mixedConfigs === true });
       const parts = Object.entries(r.manifest.splits).map(([k, s]) => `${k} ${s!.records} records in ${s!.shards.length} shards`);
       console.log(`merged ${dirs.length} dataset(s) into ${opts.out}: ${parts.join(', ')} (${r.linked} hard-linked, ${r.copied} copied)`);
     });
