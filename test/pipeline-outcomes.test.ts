@@ -104,6 +104,35 @@ describe('runs that write nothing, or too little, do not succeed', () => {
     expect(m.problems[0]).toMatch(/no slice written/);
   });
 
+  it('every CSV row is accounted for: written + dropped by sampling + quarantined = data rows, in each balance mode', async () => {
+    // Files missing for 7 rows, and two rows the CSV stage cannot take (bad label, too few fields).
+    const data = join(root, 'account');
+    rmSync(data, { recursive: true, force: true });
+    spawnSync('cp', ['-r', join(root, 'data'), data]);
+    ds.slices.filter((_, i) => i % 11 === 3).forEach((s) => unlinkSync(s.path.replace(join(root, 'data'), data)));
+    const csv = readFileSync(join(data, 'train.csv'), 'utf8').trimEnd().split('\n');
+    const header = csv[0].split(',');
+    const bad = csv[5].split(',');
+    bad[header.indexOf('pe_present_on_image')] = 'maybe';
+    writeFileSync(join(data, 'train.csv'), [...csv, bad.join(','), 'only,two'].join('\n') + '\n');
+    const dataRows = csv.length - 1 + 2;
+    for (const balance of [{ mode: 'none' }, { mode: 'undersample', positiveFraction: 0.5, buffer: 16 }, { mode: 'oversample', positiveFraction: 0.5, buffer: 16 }]) {
+      const yaml = await writePipeline(root, config({ source: { csv: 'account/train.csv', dicomRoot: 'account/train' }, balance, quarantine: { maxFraction: 0.5 }, output: { dir: `out/account-${balance.mode}` } }), 'account.yaml');
+      const r = ctwindow(['run', yaml, '-q']);
+      expect(r.status, r.stderr).toBe(0);
+      const m = JSON.parse(readFileSync(join(root, 'out', `account-${balance.mode}`, 'manifest.json'), 'utf8'));
+      const slices = m.splits.train.slices + m.splits.val.slices;
+      expect(m.rows.data, balance.mode).toBe(dataRows);
+      expect(m.rows.written + m.rows.dropped + m.rows.quarantined, balance.mode).toBe(dataRows);
+      expect(m.rows.written + m.rows.repeated, balance.mode).toBe(slices);
+      expect(m.rows.quarantined, balance.mode).toBe(new Set(m.quarantined.map((q: { row: number }) => q.row)).size);
+      expect(m.quarantined.filter((q: { stage: string }) => q.stage === 'csv').length, balance.mode).toBe(2);
+      if (balance.mode === 'none') expect([m.rows.dropped, m.rows.repeated, m.rows.quarantined]).toEqual([0, 0, 9]);
+      if (balance.mode === 'undersample') expect(m.rows.dropped).toBeGreaterThan(0);
+      if (balance.mode === 'oversample') expect(m.rows.repeated).toBeGreaterThan(0);
+    }
+  });
+
   it('more quarantined than quarantine.maxFraction: exit 1, the share named; raising it makes the run succeed', async () => {
     // A copy of the data with a third of the files removed.
     const data = join(root, 'holes');

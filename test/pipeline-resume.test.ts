@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateDataset } from '../src/fixtures/index.js';
@@ -126,5 +126,9 @@ describe('crash-safe resume', () => {
       expect(b.size).toBe(a.size);
       for (const [sop, v] of a) expect(b.get(sop), sop).toBe(v);
     }
+    // The partitions' row accounts add up to the single run's.
+    const rowsOf = (d: string) => JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')).rows;
+    expect(rowsOf(merged)).toEqual(rowsOf(join(dir, 'out/single')));
+    expect(rowsOf(merged).data).toBeGreaterThan(0);
   });
 });

@@ -42,6 +42,7 @@ import {
   type ShardWriter,
 } from '../shards/index.js';
 import { writeFileAtomic } from '../shards/atomic.js';
+import { LOCK_FILE, lockOutputFolder, type FolderLock } from '../shards/lock.js';
 import type { BackendInfo, Quarantine, SliceRef, Split } from '../types.js';
 
 const require = createRequire(import.meta.url);
@@ -123,12 +124,27 @@ interface SplitState {
 
 export async function runPipeline(configPath: string, opts: RunOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
+  const loaded = await loadConfig(configPath, opts.overrides ?? []);
+  const outDir = outputDir(loaded.config.output.dir, opts.partition);
+  // One run per folder: a second run, or a --resume while this one lives, is refused.
+  let lock: FolderLock;
+  try {
+    lock = await lockOutputFolder(outDir);
+  } catch (e) {
+    throw e instanceof OutputFolderError ? new RunError(e.message) : e;
+  }
+  try {
+    return await runLocked(loaded, outDir, opts, t0);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions, t0: number): Promise<RunSummary> {
   const log = opts.log ?? (() => {});
+  const { config } = loaded;
 
   // --- prepare -------------------------------------------------------------------------------
-  const loaded = await loadConfig(configPath, opts.overrides ?? []);
-  const { config } = loaded;
-  const outDir = outputDir(config.output.dir, opts.partition);
   const finished = await checkOutputFolder(outDir, loaded, !!opts.resume);
   if (finished) return finished;
   const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
@@ -294,12 +310,12 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     const shards = await st.writer.close();
     summaries[st.split] = summarizeSplit(shards, samplingStats(st.balancer.stats));
   }
-  const quarantined = sortQuarantine([
-    ...csvQuarantine,
-    ...[...states.values()].flatMap((st) => [...st.writer.committedNotes, ...st.notes]),
-  ]);
+  // Every failure as it happened (an oversampled row's failed repeats too), then listed once.
+  const failures = [...csvQuarantine, ...[...states.values()].flatMap((st) => [...st.writer.committedNotes, ...st.notes])];
+  const quarantined = sortQuarantine(failures);
   const written = Object.values(summaries).reduce((n, s) => n + (s?.slices ?? 0), 0);
   const problems = verdict(written, quarantined.length, config.quarantine.maxFraction, counts);
+  const rows = rowAccount(counts.rows, summaries, failures);
   const manifest: Manifest = {
     formatVersion: FORMAT_VERSION,
     createdBy: { name: 'ctwindow', version: VERSION },
@@ -310,6 +326,7 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     dtype: config.output.dtype,
     imageShape: [config.resize[0], config.resize[1], channels.length],
     splits: summaries,
+    rows,
     quarantined,
     ...(warnings.length ? { warnings } : {}),
     ...(problems.length ? { problems } : {}),
@@ -355,7 +372,7 @@ async function checkOutputFolder(outDir: string, loaded: LoadedConfig, resume: b
     record = JSON.parse(await readFile(join(outDir, RUN_RECORD), 'utf8'));
   } catch (e) {
     // Killed while writing run.json itself (before any shard): nothing was committed, start afresh.
-    if ((await readdir(outDir)).every((n) => n === `.${RUN_RECORD}.tmp`)) return undefined;
+    if ((await readdir(outDir)).every((n) => n === `.${RUN_RECORD}.tmp` || n === LOCK_FILE)) return undefined;
     throw new RunError(`${outDir}: cannot --resume: ${RUN_RECORD} is ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable'}, so the unfinished run's config is unknown; start again in an empty folder`);
   }
   if (record.configHash !== loaded.hash) {
@@ -473,6 +490,25 @@ function verdict(written: number, quarantined: number, maxFraction: number, coun
     out.push(`${quarantined} of ${written + quarantined} slices quarantined (${(100 * share).toFixed(1)} %), more than quarantine.maxFraction ${maxFraction}`);
   }
   return out;
+}
+
+/**
+ * Every data row of the CSV accounted for: the distinct rows written (slices less oversampling's
+ * repeats), the rows the sampler left out, and the rows quarantined (by the CSV stage or a
+ * slice's decode/window) add up to the data rows read.
+ */
+function rowAccount(data: number, splits: Manifest['splits'], failures: Quarantine[]): NonNullable<Manifest['rows']> {
+  let slices = 0, repeats = 0, dropped = 0;
+  for (const s of Object.values(splits)) {
+    slices += s?.slices ?? 0;
+    repeats += s?.sampling.repeated ?? 0;
+    dropped += s?.sampling.dropped ?? 0;
+  }
+  const rowsQuarantined = new Set(failures.map((q, i) => q.row ?? `#${i}`)).size;
+  // A row that failed more than once is an oversampled row whose repeats failed as it did: those
+  // repeats were drawn (the sampler's count) but not written.
+  const repeated = repeats - (failures.length - rowsQuarantined);
+  return { data, written: slices - repeated, repeated, dropped, quarantined: rowsQuarantined };
 }
 
 function samplingStats(s: BalanceStats) {

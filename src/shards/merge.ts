@@ -10,7 +10,7 @@
  *   await mergeDatasets(['part-0/', 'part-1/'], 'all/');
  */
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, realpath, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Split } from '../types.js';
 import { canonicalJson, tmpPathFor, writeFileAtomic } from './atomic.js';
@@ -19,6 +19,7 @@ import { readManifest, summarizeSplit, writeManifest, type Manifest, type ShardI
 import { sameDigests } from './digest.js';
 import { infoOf, readShardIndex, type ShardIndex } from './shard-index.js';
 import { describeExistingOutput } from './writer.js';
+import { openInFolder } from './folder.js';
 
 async function linkOrCopy(src: string, dst: string): Promise<'link' | 'copy'> {
   await rm(dst, { force: true });
@@ -39,12 +40,52 @@ export interface MergeResult {
   copied: number;
 }
 
-export async function mergeDatasets(sources: string[], out: string): Promise<MergeResult> {
+export interface MergeOptions {
+  /** Join datasets made with different configs (default false: only partitions of one run). */
+  allowMixedConfigs?: boolean;
+}
+
+/** The config hash of the run that made `m` (a merged folder: its sources' common one). */
+const runConfigHash = (m: Manifest): string => m.mergedFrom?.[0]?.configHash ?? m.configHash;
+
+/**
+ * Refuses a folder given twice (the same folder by another path, or a copy holding the same
+ * shards) and, unless allowed, partitions of different configs: each would silently duplicate
+ * records or mix datasets that readers take as one.
+ */
+async function checkSources(sources: string[], manifests: Manifest[], o: MergeOptions): Promise<void> {
+  const seenDir = new Map<string, number>();
+  const seenShard = new Map<string, number>();
+  for (const [k, src] of sources.entries()) {
+    const real = await realpath(src);
+    const dup = seenDir.get(real);
+    if (dup !== undefined) throw new Error(`merge: ${src} and ${sources[dup]} are the same folder; every record would be there twice`);
+    seenDir.set(real, k);
+    for (const s of Object.values(manifests[k].splits)) {
+      for (const sh of s?.shards ?? []) {
+        const key = `${sh.bytes}:${sh.crc32c ?? ''}:${sh.sha256 ?? ''}`;
+        const other = seenShard.get(key);
+        if (other !== undefined && other !== k) {
+          throw new Error(`merge: ${src} and ${sources[other]} hold the same shard (${sh.file}: ${sh.bytes} bytes, ${sh.crc32c ? `crc32c ${sh.crc32c}` : `sha256 ${sh.sha256?.slice(0, 12)}…`}): the same partition given twice?`);
+        }
+        seenShard.set(key, k);
+      }
+    }
+    const h = runConfigHash(manifests[k]);
+    const h0 = runConfigHash(manifests[0]);
+    if (!o.allowMixedConfigs && h !== h0) {
+      throw new Error(`merge: ${src} was made with a different config (configHash ${h.slice(0, 12)}…) than ${sources[0]} (${h0.slice(0, 12)}…); only partitions of one run are merged (--mixed-configs joins them anyway)`);
+    }
+  }
+}
+
+export async function mergeDatasets(sources: string[], out: string, o: MergeOptions = {}): Promise<MergeResult> {
   if (!sources.length) throw new Error('merge: give at least one source dataset folder');
   const existing = await describeExistingOutput(out);
   if (existing) throw new Error(`merge: ${existing}`);
   const manifests: Manifest[] = [];
   for (const src of sources) manifests.push(await readManifest(src));
+  await checkSources(sources, manifests, o);
   const first = manifests[0];
   for (const [i, m] of manifests.entries()) {
     for (const k of ['formatVersion', 'dtype', 'imageShape', 'channels'] as const) {
@@ -82,6 +123,8 @@ export async function mergeDatasets(sources: string[], out: string): Promise<Mer
           ...idx, file, index: indexNameFor(file), shard: n, firstRecord, source: k, sourceFile: info.file,
         };
         const tmp = tmpPathFor(join(out, file));
+        // Only a regular file inside the source folder is linked (never a symlink's target).
+        await (await openInFolder(sources[k], info.file)).fh.close();
         if ((await linkOrCopy(join(sources[k], info.file), tmp)) === 'link') linked++;
         else copied++;
         await writeFileAtomic(join(out, renamed.index), canonicalJson(renamed));
@@ -99,6 +142,10 @@ export async function mergeDatasets(sources: string[], out: string): Promise<Mer
     configHash: createHash('sha256').update(hashes.join('\n')).digest('hex'),
     splits,
     quarantined: manifests.flatMap((m) => m.quarantined ?? []),
+    // Row accounts add up (partitions split the CSV's rows); absent when a source has none.
+    rows: manifests.every((m) => m.rows)
+      ? manifests.reduce((t, m) => ({ data: t.data + m.rows!.data, written: t.written + m.rows!.written, repeated: t.repeated + m.rows!.repeated, dropped: t.dropped + m.rows!.dropped, quarantined: t.quarantined + m.rows!.quarantined }), { data: 0, written: 0, repeated: 0, dropped: 0, quarantined: 0 })
+      : undefined,
     mergedFrom: manifests.map((m) => ({
       configHash: m.configHash,
       records: Object.fromEntries(Object.entries(m.splits).map(([k, s]) => [k, s!.records])),
