@@ -5,13 +5,15 @@
  * LF line endings reads every row.
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDataset, type GeneratedDataset } from '../src/fixtures/index.js';
+import { ctElements, writeDicom } from '../src/dicom/write.js';
+import { decodeDicomSync, MAX_FRAME_BYTES } from '../src/dicom/index.js';
 import { countSource, readSource } from '../src/source/index.js';
-import { ctwindow } from './helpers/shared.js';
+import { ctwindow, REPO } from './helpers/shared.js';
 import { writePipeline } from './helpers/pipeline.js';
 
 let root = '';
@@ -66,6 +68,54 @@ describe('non-regular files', () => {
     expect(p.error, 'probe hung').toBeUndefined();
     expect(p.stdout + p.stderr).toMatch(/FIFO \(named pipe\), not a regular file/);
   });
+});
+
+describe('headers that claim more than the file holds', () => {
+  const rescale = [[{ tag: 0x00289145, vr: 'SQ', value: [[{ tag: 0x00281052, vr: 'DS', value: '-1024' }, { tag: 0x00281053, vr: 'DS', value: '1' }]] }]] as const;
+  // NumberOfFrames 400,000,000 over 512 bytes of pixel data, with Enhanced CT functional groups.
+  const manyFrames = () =>
+    writeDicom({
+      transferSyntax: '1.2.840.10008.1.2.1',
+      elements: ctElements({ rows: 16, cols: 16, frames: 400_000_000, extra: [
+        { tag: 0x52009229, vr: 'SQ', value: rescale as never },
+        { tag: 0x52009230, vr: 'SQ', value: rescale as never },
+      ] }),
+      pixelData: new Int16Array(256),
+    });
+  // RLE with Rows × Columns 65535²: an 8.6 GB frame declared in a few hundred bytes.
+  const hugeFrame = () =>
+    writeDicom({ transferSyntax: '1.2.840.10008.1.2.5', elements: ctElements({ rows: 65535, cols: 65535 }), pixelData: { fragments: [new Uint8Array(64)] } });
+
+  it('decode refuses them from the header, before anything is sized by it', () => {
+    expect(() => decodeDicomSync(manyFrames())).toThrow(/NumberOfFrames \(0028,0008\) is 400000000, but the 512 bytes of Pixel Data hold at most 1 frame\(s\) of 512 bytes/);
+    expect(() => decodeDicomSync(hugeFrame())).toThrow(`would decode to ${65535 * 65535 * 2} bytes, more than the ${MAX_FRAME_BYTES}-byte limit`);
+    // The limit is the caller's to set: a 1 KiB cap refuses an ordinary 32×32 compressed frame.
+    const small = writeDicom({ transferSyntax: '1.2.840.10008.1.2.5', elements: ctElements({ rows: 32, cols: 32 }), pixelData: { fragments: [new Uint8Array(64)] } });
+    expect(() => decodeDicomSync(small, { maxFrameBytes: 1024 })).toThrow(/would decode to 2048 bytes, more than the 1024-byte limit/);
+  });
+
+  it('run: both are quarantined with the reason; the run finishes in bounded memory', async () => {
+    const base = join(root, 'liars');
+    const lds = await generateDataset(join(base, 'data'), { exams: 2, slicesPerExam: 4, rows: 16, cols: 16, seed: 3 });
+    writeFileSync(lds.slices[2].path, manyFrames());
+    writeFileSync(lds.slices[5].path, hugeFrame());
+    const yaml = await writePipeline(base, {
+      source: { csv: 'data/train.csv', dicomRoot: 'data/train' }, split: { val: 0 }, window: { strategy: 'lung' }, resize: [16, 16],
+      balance: { mode: 'none' }, batch: { size: 4 }, output: { dir: 'out' }, backend: 'cpu', workers: 2, quarantine: { maxFraction: 0.5 },
+    });
+    const timed = existsSync('/usr/bin/time');
+    const r = timed
+      ? spawnSync('/usr/bin/time', ['-f', 'peak-kb %M', process.execPath, join(REPO, 'bin', 'ctwindow.js'), 'run', yaml, '-q'], { encoding: 'utf8', timeout: 60_000 })
+      : ctwindow(['run', yaml, '-q'], { timeout: 60_000 });
+    expect(r.error, 'the run hung').toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(base, 'out', 'manifest.json'), 'utf8'));
+    const reasons = m.quarantined.map((q: { reason: string }) => q.reason).join('\n');
+    expect(reasons).toMatch(/NumberOfFrames \(0028,0008\) is 400000000, but the 512 bytes/);
+    expect(reasons).toMatch(/would decode to 8589672450 bytes, more than the/);
+    expect(m.splits.train.slices).toBe(lds.slices.length - 2);
+    if (timed) expect(Number(/peak-kb (\d+)/.exec(r.stderr)![1]) * 1024).toBeLessThan(1024 ** 3);
+  }, 90_000);
 });
 
 describe('line endings', () => {

@@ -174,9 +174,30 @@ export function readImageAttributes(d: DataSet): ImageAttributes {
   if (ppv !== undefined) attrs.pixelPaddingValue = ppv;
   const pprl = paddingValue(d, TAGS.pixelPaddingRangeLimit, pr);
   if (pprl !== undefined) attrs.pixelPaddingRangeLimit = pprl;
+  checkFramesFit(d, attrs);
   const fr = perFrameRescale(d, frames, slope, intercept);
   if (fr) attrs.frameRescale = fr;
   return attrs;
+}
+
+/**
+ * A header is data: NumberOfFrames is believed only as far as the Pixel Data present can hold
+ * (native: a whole frame of bytes each; encapsulated: at least one 8-byte item each), so no
+ * loop or allocation is ever sized by a number the file cannot back (NumberOfFrames
+ * 400,000,000 in a 500 KB file is refused here, before the per-frame rescale is read).
+ */
+function checkFramesFit(d: DataSet, a: ImageAttributes): void {
+  const pix = d.elements['x7fe00010'];
+  if (!pix || a.frames === 1) return;
+  const encapsulated = !!(pix.encapsulatedPixelData || pix.hadUndefinedLength);
+  const present = Math.max(0, Math.min(encapsulated ? Infinity : pix.length, d.byteArray.length - pix.dataOffset));
+  const perFrame = encapsulated ? 8 : a.rows * a.cols * a.samplesPerPixel * (a.bitsAllocated / 8);
+  if (a.frames * perFrame > present) {
+    throw new DicomDecodeError(
+      `NumberOfFrames (0028,0008) is ${a.frames}, but the ${present} bytes of Pixel Data hold at most ${Math.floor(present / perFrame)} frame(s) of ${encapsulated ? 'encapsulated items' : `${perFrame} bytes`}`,
+      { kind: 'bad-attribute' },
+    );
+  }
 }
 
 /** US or SS depending on PixelRepresentation (implicit VR files do not say which). */

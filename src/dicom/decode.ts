@@ -19,9 +19,18 @@ import { PIXEL_DATA, parseDicomBytes } from './parse.js';
 import { normaliseStored } from './pixels.js';
 import { syntaxLabel, transferSyntax } from './syntax.js';
 
+/** Largest decoded frame of a compressed file (Rows × Columns × samples × bytes): 256 MiB, 4× a 4096² RGB 16-bit frame. */
+export const MAX_FRAME_BYTES = 256 * 2 ** 20;
+
 export interface DecodeOptions {
   /** Decode only this 0-based frame; the result then holds one frame. */
   frame?: number;
+  /**
+   * Largest decoded frame taken from a compressed (encapsulated) file, in bytes: its header's
+   * Rows × Columns are refused beyond this before a codec allocates (default MAX_FRAME_BYTES).
+   * Native pixel data needs no cap: it must be present in the file.
+   */
+  maxFrameBytes?: number;
   /** File name used in error messages. */
   file?: string;
 }
@@ -88,6 +97,14 @@ function decodeInner(bytes: Uint8Array, opts: DecodeOptions): DicomImage {
   let frameBytes: (i: number) => Uint8Array;
   const pixStart = pix.dataOffset;
   if (ts.encapsulated) {
+    const cap = opts.maxFrameBytes ?? MAX_FRAME_BYTES;
+    const decoded = frameLen * Math.ceil(a.bitsAllocated / 8);
+    if (decoded > cap) {
+      throw new DicomDecodeError(
+        `a compressed frame of ${a.rows}×${a.cols}×${a.samplesPerPixel} at ${a.bitsAllocated} bits would decode to ${decoded} bytes, more than the ${cap}-byte limit (decode option maxFrameBytes)`,
+        { kind: 'too-large' },
+      );
+    }
     if (!pix.encapsulatedPixelData) {
       throw new DicomDecodeError(`transfer syntax ${syntaxLabel(syntaxUid)} needs encapsulated Pixel Data, found a ${pix.length}-byte native value`, { kind: 'corrupt-codestream' });
     }

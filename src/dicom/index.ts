@@ -7,7 +7,7 @@
  *   const hu = huFrame(img);   // Float32Array [rows*cols]
  */
 export { DicomDecodeError } from './errors.js';
-export { decodeDicom, decodeDicomSync, readDicomFile, splitFrames, initCodecs } from './decode.js';
+export { decodeDicom, decodeDicomSync, readDicomFile, splitFrames, initCodecs, MAX_FRAME_BYTES } from './decode.js';
 export type { DecodeOptions } from './decode.js';
 export { readRegularFileSync, InputFileError, MAX_INPUT_BYTES } from './read-file.js';
 export { huFrame, AIR_HU, DEFAULT_PADDING, paddingMode } from './hu.js';
