@@ -51,4 +51,20 @@ describe('tf.data dataset', () => {
     expect(shapes[0].slice(1)).toEqual([3, 2, 3]);
     expect(sd2.stateDict().samples_seen).toBe(16);
   });
+
+  it('a batch size that does not divide the slices keeps the short last batch, unless dropLast', async () => {
+    // 15 slices on one rank, batches of 4: 4 + 4 + 4 + 3 by default; 4 + 4 + 4 with dropLast.
+    for (const dropLast of [false, true]) {
+      const sizes: number[] = [];
+      const seen: number[] = [];
+      const sd = await ShardDataset.open(dir, { seed: 2, granularity: 'records', dropLast });
+      await tfDatasetFrom(sd, 4).forEachAsync((x) => {
+        const { xs, ys } = x as { xs: tf.Tensor; ys: tf.Tensor };
+        sizes.push(xs.shape[0]);
+        seen.push(...ys.dataSync());
+      });
+      expect(sizes).toEqual(dropLast ? [4, 4, 4] : [4, 4, 4, 3]);
+      expect(seen.length).toBe(dropLast ? 12 : 15);
+    }
+  });
 });

@@ -50,5 +50,6 @@ export function tfDatasetFrom(sd: ShardDataset, batchSize?: number): tfd.Dataset
     .generator(async function* () {
       for await (const s of sd.samples()) yield { xs: tf.tensor3d(toFloat(s.image), [H, W, C], 'float32'), ys: tf.scalar(s.label, 'float32') } as XY;
     } as unknown as () => AsyncGenerator<XY>)
-    .batch(bs, sd.dropLast) as unknown as tfd.Dataset<XY>;
+    // tfjs-data's second argument is `smallLastBatch` (keep the short last batch): the opposite of dropLast.
+    .batch(bs, !sd.dropLast) as unknown as tfd.Dataset<XY>;
 }
