@@ -1,19 +1,4 @@
 /**
- * Windows slices through per-slice lookup tables. The plan is evaluated on each slice's
- * distinct HU values only: by the JavaScript mirror of the reference's float32 arithmetic
- * (plan-js.ts, verified bit for bit against applyWindowReference when first compiled) or,
- * for a plan the mirror cannot express, by applyWindowReference itself (all slices of a chunk
- * in one tfjs call, [B, 1, U] padded with a value the slice already holds, which changes no
- * min/max). The tables are encoded to the output dtype with the same `tensorBytes` as the
- * reference path, and every pixel copies its entry. Same float32 results on the same numbers
- * → the same bytes as InProcessProcessor (on the cpu backend), at a fraction of the cost.
- * When the output size differs from the slice size, the float entries are gathered, resized
- * with tf.image.resizeBilinear(…, false, true) exactly as the reference does, then encoded.
- *
- * @example
- *   const bytes = windowLut(plan, [{ ix, meta, rows: 512, cols: 512 }], { size: [512, 512], dtype: 'uint8' });
- */
-/**
  * The table executor: a decoded slice to output bytes — window, resize, encode — through
  * per-slice lookup tables. The plan is evaluated once per distinct stored value of each slice
  * (windowing/table.ts, compiled from each primitive's table form; the same float32 steps as the
