@@ -9,7 +9,8 @@
  * @example
  *   const bytes = readRegularFileSync('a.dcm');          // Uint8Array, or throws InputFileError
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { fileKind } from '../util/file-kind.js';
 
 /** Largest input file read (2 GiB: a CT slice is well under 100 MiB; Node's Buffer limit). */
 export const MAX_INPUT_BYTES = 2 ** 31 - 1;
@@ -21,13 +22,6 @@ export class InputFileError extends Error {
   }
 }
 
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
 
 /**
  * The file's bytes, into `alloc(size)` when given (the caller's buffer, at least `size` long),
@@ -43,7 +37,7 @@ export function readRegularFileSync(path: string, alloc?: (size: number) => Uint
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputFileError(path, `${kindOf(st)}, not a regular file`, 'ENOTREG');
+    if (!st.isFile()) throw new InputFileError(path, `${fileKind(st)}, not a regular file`, 'ENOTREG');
     if (st.size > maxBytes) throw new InputFileError(path, `file too large (${st.size} bytes, at most ${maxBytes})`, 'EFBIG');
     const size = st.size;
     const buf = alloc ? alloc(size).subarray(0, size) : new Uint8Array(size);

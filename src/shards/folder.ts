@@ -13,6 +13,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileKind } from '../util/file-kind.js';
 
 /** A folder's file is unusable: the message names the file (and the field that named it). */
 export class DatasetFolderError extends Error {}
@@ -36,12 +37,6 @@ export function plainFileName(name: unknown, where: string): string {
   return name;
 }
 
-function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  return 'a device or other special file';
-}
 
 /**
  * Opens `<dir>/<name>` for reading: refuses a symlink (O_NOFOLLOW), opens non-blocking (a FIFO
@@ -61,7 +56,7 @@ export async function openInFolder(dir: string, name: string): Promise<{ fh: Fil
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new DatasetFolderError(`${path}: ${kindOf(st)}, not a regular file`);
+    if (!st.isFile()) throw new DatasetFolderError(`${path}: ${fileKind(st)}, not a regular file`);
     return { fh, size: st.size, path };
   } catch (e) {
     await fh.close();
