@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateDataset } from '../src/fixtures/index.js';
@@ -15,6 +15,7 @@ import { allRecords, shardBytes, tempDir, writePipeline } from './helpers/pipeli
 
 const BIN = join(REPO, 'bin', 'ctwindow.js');
 let dir: string;
+let missing = 0;
 
 const config = (out: string) => ({
   source: { csv: 'data/train.csv', dicomRoot: 'data/train' },
@@ -27,6 +28,7 @@ const config = (out: string) => ({
   seed: 5,
   backend: 'cpu',
   workers: 0,
+  quarantine: { maxFraction: 0.5 },
 });
 
 /** Manifest without the one field that names the output folder. */
@@ -49,7 +51,11 @@ function runUntilKilled(yaml: string, afterMs: number, extra: string[] = []): Pr
 
 beforeAll(async () => {
   dir = await tempDir('ctw-resume-');
-  await generateDataset(join(dir, 'data'), { exams: 6, slicesPerExam: 14, rows: 64, cols: 64, seed: 21 });
+  const ds = await generateDataset(join(dir, 'data'), { exams: 6, slicesPerExam: 14, rows: 64, cols: 64, seed: 21 });
+  // Some files missing, so a resume must replay failures (and their replacements) exactly.
+  const gone = ds.slices.filter((_, i) => i % 9 === 4);
+  gone.forEach((s) => unlinkSync(s.path));
+  missing = gone.length;
   expect(existsSync(join(REPO, 'dist', 'cli', 'main.js')), 'run `npm run build` first (npm test does)').toBe(true);
 });
 
@@ -62,6 +68,8 @@ describe('crash-safe resume', () => {
     const fullMs = Date.now() - t0;
     const want = await shardBytes(join(dir, 'out/ref'));
     const wantManifest = await manifestSansDir(join(dir, 'out/ref'));
+    const wantQuarantine = await readFile(join(dir, 'out/ref', 'quarantine.jsonl'));
+    expect(wantQuarantine.toString().trim().split('\n').length).toBe(missing); // the missing files, each once
     const rng = new Rng(1234, 'kill');
     let killedMidway = 0;
     for (let k = 0; k < 5; k++) {
@@ -82,6 +90,7 @@ describe('crash-safe resume', () => {
       expect([...got.keys()], `kill ${k}`).toEqual([...want.keys()]);
       for (const [f, b] of want) expect(Buffer.compare(got.get(f)!, b), `kill ${k}: ${f}`).toBe(0);
       expect(await manifestSansDir(join(dir, out))).toEqual(wantManifest);
+      expect((await readFile(join(dir, out, 'quarantine.jsonl'))).equals(wantQuarantine), `kill ${k}: quarantine.jsonl`).toBe(true);
       expect(ctwindow(['verify', join(dir, out)]).status).toBe(0);
     }
     expect(killedMidway).toBeGreaterThan(0);

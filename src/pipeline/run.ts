@@ -43,6 +43,7 @@ import {
 } from '../shards/index.js';
 import { writeFileAtomic } from '../shards/atomic.js';
 import { LOCK_FILE, lockOutputFolder, type FolderLock } from '../shards/lock.js';
+import { openQuarantineLog, type QuarantineLog } from './quarantine-log.js';
 import type { BackendInfo, Quarantine, SliceRef, Split } from '../types.js';
 
 const require = createRequire(import.meta.url);
@@ -115,11 +116,8 @@ interface SplitState {
   index: number;
   /** Batches started so far, less those in which nothing decoded (a tentative index). */
   started: number;
-  /** Failed SOPs per committed record, to replay without decoding on resume. */
+  /** The failures of the run being resumed, by `<row>:<sop>`, to replay without decoding. */
   replayFailures: Map<string, Quarantine>;
-  notes: Quarantine[];
-  /** Notes of batches in which nothing decoded: stored with the next record written. */
-  carry?: Quarantine[];
 }
 
 export async function runPipeline(configPath: string, opts: RunOptions = {}): Promise<RunSummary> {
@@ -162,9 +160,14 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
 
   // --- splits --------------------------------------------------------------------------------
   const states = new Map<Split, SplitState>();
+  let quarantine: QuarantineLog;
   try {
     await writeFileAtomic(join(outDir, RUN_RECORD), JSON.stringify({ configHash: loaded.hash, config: loaded.outputKeys, formatVersion: FORMAT_VERSION }, null, 2) + '\n');
-    for (const split of splits) states.set(split, await openSplit(outDir, split, config, counts, !!opts.resume));
+    const { log: qlog, replay } = openQuarantineLog(outDir, !!opts.resume);
+    quarantine = qlog;
+    // The log is durable before each shard commit: it always covers the committed records.
+    const beforeCommit = () => qlog.sync();
+    for (const split of splits) states.set(split, await openSplit(outDir, split, config, counts, !!opts.resume, replay, beforeCommit));
   } catch (e) {
     await processor.close(); // worker threads left running would keep the process alive
     throw e instanceof OutputFolderError ? new RunError(`${outDir}: ${e.message}`) : e;
@@ -172,10 +175,9 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
   const expected = [...states.values()].reduce((n, st) => n + st.balancer.expected, 0);
 
   // --- stream --------------------------------------------------------------------------------
-  const csvQuarantine: Quarantine[] = [];
-  let slicesWritten = 0, recordsWritten = 0, resumedRecords = 0, quarantinedNow = 0;
+  let slicesWritten = 0, recordsWritten = 0, resumedRecords = 0;
   const report = () =>
-    opts.onProgress?.({ slices: slicesWritten, expected, records: recordsWritten, quarantined: quarantinedNow + csvQuarantine.length, fraction: expected ? Math.min(1, slicesWritten / expected) : 1, elapsedMs: Date.now() - t0 });
+    opts.onProgress?.({ slices: slicesWritten, expected, records: recordsWritten, quarantined: quarantine.count, fraction: expected ? Math.min(1, slicesWritten / expected) : 1, elapsedMs: Date.now() - t0 });
 
   // Batches flow through a short queue: batches k+1 and k+2 are being decoded and windowed
   // (worker threads) while batch k is finished and written here. Two, not one: writing a
@@ -235,7 +237,8 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
           const q = st.replayFailures.get(`${ref.row}:${ref.sop}`);
           return q ? { ok: false, ref, quarantine: q } : { ok: true, ref, bytes: new Uint8Array(0) };
         });
-      const { ok } = await settle(st, replay(refs), replay);
+      const { ok, notes } = await settle(st, replay(refs), replay);
+      for (const q of notes) quarantine.add(q); // the log is written again from the start
       if (!ok.length) st.started--; // as in the original run: an all-failed batch takes no index
       else {
         st.index++;
@@ -244,22 +247,18 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
       return;
     }
     const { ok, notes } = await settle(st, results ?? processor.process(refs), (rs) => processor.process(rs));
-    quarantinedNow += notes.length;
-    st.notes.push(...notes);
+    for (const q of notes) quarantine.add(q);
     if (!ok.length) {
-      // Nothing in this batch could be decoded: keep the numbering dense, carry the notes on.
+      // Nothing in this batch could be decoded: keep the numbering dense.
       st.started--;
-      st.carry = [...(st.carry ?? []), ...notes];
       return;
     }
     st.index++;
-    const carried = st.carry ?? [];
-    st.carry = undefined;
     const record = assembleRecord(ok, { size: config.resize as [number, number], channels, dtype: config.output.dtype, strategy: plan.name, split: st.split, index });
     if (context) record.extra = context.recordExtra(ok);
     // Laid out now, written behind the record before it: this thread goes on to the next batch
     // while the disk takes this one, and waits for the one before (see `writes`).
-    const written = st.writer.append(record, [...carried, ...notes]).then(() => {
+    const written = st.writer.append(record).then(() => {
       processor.release?.(ok.map((s) => s.bytes)); // written: the slice buffers can be reused
       slicesWritten += ok.length;
       recordsWritten++;
@@ -280,7 +279,7 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
     const source = readSource({ ...sourceOpts, progress: { bytes: 0 } });
     for await (const item of context ? context.wrap(source) : source) {
       if (item.kind === 'quarantine') {
-        csvQuarantine.push(item.quarantine);
+        quarantine.add(item.quarantine);
         continue;
       }
       // split.val = 0: everything is train.
@@ -291,6 +290,7 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
     while (queue.length) await finish(queue.shift()!);
     while (writes.length) await writes.shift();
   } catch (e) {
+    quarantine.abandon(); // what was logged reaches the file: a resume reads it
     if (e !== ABORTED) throw e;
     // Ctrl-C: let the records in flight reach the disk. The shard being written stays partial
     // (a resume discards it and writes it again, so shard boundaries stay those of an
@@ -310,12 +310,10 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
     const shards = await st.writer.close();
     summaries[st.split] = summarizeSplit(shards, samplingStats(st.balancer.stats));
   }
-  // Every failure as it happened (an oversampled row's failed repeats too), then listed once.
-  const failures = [...csvQuarantine, ...[...states.values()].flatMap((st) => [...st.writer.committedNotes, ...st.notes])];
-  const quarantined = sortQuarantine(failures);
+  const { summary: quarantineSummary, examples } = await quarantine.finish();
   const written = Object.values(summaries).reduce((n, s) => n + (s?.slices ?? 0), 0);
-  const problems = verdict(written, quarantined.length, config.quarantine.maxFraction, counts);
-  const rows = rowAccount(counts.rows, summaries, failures);
+  const problems = verdict(written, quarantine.count, config.quarantine.maxFraction, counts);
+  const rows = rowAccount(counts.rows, summaries, quarantine);
   const manifest: Manifest = {
     formatVersion: FORMAT_VERSION,
     createdBy: { name: 'ctwindow', version: VERSION },
@@ -327,7 +325,8 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
     imageShape: [config.resize[0], config.resize[1], channels.length],
     splits: summaries,
     rows,
-    quarantined,
+    quarantined: examples,
+    quarantine: quarantineSummary,
     ...(warnings.length ? { warnings } : {}),
     ...(problems.length ? { problems } : {}),
     ...(context ? { context: context.summary() } : {}),
@@ -460,10 +459,13 @@ async function startEngine(config: LoadedConfig['config'], outDir: string, opts:
   return { processor, plan, channels, backend, context };
 }
 
-async function openSplit(outDir: string, split: Split, config: LoadedConfig['config'], counts: SourceCounts, resume: boolean): Promise<SplitState> {
-  const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume, io: config.output.io, sha256: config.output.sha256 });
+async function openSplit(
+  outDir: string, split: Split, config: LoadedConfig['config'], counts: SourceCounts, resume: boolean,
+  replayFailures: Map<string, Quarantine>, beforeCommit: () => Promise<void>,
+): Promise<SplitState> {
+  const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume, io: config.output.io, sha256: config.output.sha256, beforeCommit });
   const balanced = config.balance.applyTo === 'all' || split === 'train';
-  const replayFailures = new Map<string, Quarantine>();
+  // Folders written before quarantine.jsonl kept the failures in the index entries.
   for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);
   const c = counts.splits[split];
   const balancer = new Balancer({
@@ -475,7 +477,7 @@ async function openSplit(outDir: string, split: Split, config: LoadedConfig['con
     stream: split,
     counts: { positives: c.positives, negatives: c.negatives },
   });
-  return { split, writer, index: 0, started: 0, replayFailures, notes: [], balancer };
+  return { split, writer, index: 0, started: 0, replayFailures, balancer };
 }
 
 /** Why a finished run failed: nothing written, or more quarantined than `maxFraction` of the slices it tried. */
@@ -497,18 +499,17 @@ function verdict(written: number, quarantined: number, maxFraction: number, coun
  * repeats), the rows the sampler left out, and the rows quarantined (by the CSV stage or a
  * slice's decode/window) add up to the data rows read.
  */
-function rowAccount(data: number, splits: Manifest['splits'], failures: Quarantine[]): NonNullable<Manifest['rows']> {
+function rowAccount(data: number, splits: Manifest['splits'], quarantine: QuarantineLog): NonNullable<Manifest['rows']> {
   let slices = 0, repeats = 0, dropped = 0;
   for (const s of Object.values(splits)) {
     slices += s?.slices ?? 0;
     repeats += s?.sampling.repeated ?? 0;
     dropped += s?.sampling.dropped ?? 0;
   }
-  const rowsQuarantined = new Set(failures.map((q, i) => q.row ?? `#${i}`)).size;
   // A row that failed more than once is an oversampled row whose repeats failed as it did: those
   // repeats were drawn (the sampler's count) but not written.
-  const repeated = repeats - (failures.length - rowsQuarantined);
-  return { data, written: slices - repeated, repeated, dropped, quarantined: rowsQuarantined };
+  const repeated = repeats - quarantine.duplicates;
+  return { data, written: slices - repeated, repeated, dropped, quarantined: quarantine.count };
 }
 
 function samplingStats(s: BalanceStats) {
@@ -527,15 +528,3 @@ function samplingStats(s: BalanceStats) {
   };
 }
 
-/** Deterministic order: by CSV row, then path, then reason; duplicates (resume) removed. */
-function sortQuarantine(qs: Quarantine[]): Quarantine[] {
-  const seen = new Set<string>();
-  const out: Quarantine[] = [];
-  for (const q of qs) {
-    const k = `${q.stage}|${q.row}|${q.path}|${q.reason}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(q);
-  }
-  return out.sort((a, b) => (a.row ?? 0) - (b.row ?? 0) || (a.path ?? '').localeCompare(b.path ?? '') || a.reason.localeCompare(b.reason));
-}

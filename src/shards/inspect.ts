@@ -52,13 +52,14 @@ export async function inspectDataset(dir: string): Promise<DatasetInspect> {
     slices: 0,
     positives: 0,
     negatives: 0,
-    quarantined: m.quarantined?.length ?? 0,
+    quarantined: m.quarantine?.count ?? m.quarantined?.length ?? 0,
     quarantinedByStage: {},
     shards: 0,
     bytes: 0,
     splits: {},
   };
-  for (const q of m.quarantined ?? []) out.quarantinedByStage[q.stage] = (out.quarantinedByStage[q.stage] ?? 0) + 1;
+  if (m.quarantine) out.quarantinedByStage = { ...m.quarantine.byStage };
+  else for (const q of m.quarantined ?? []) out.quarantinedByStage[q.stage] = (out.quarantinedByStage[q.stage] ?? 0) + 1;
   for (const [split, s] of Object.entries(m.splits) as [Split, NonNullable<Manifest['splits'][Split]>][]) {
     const bytes = s.shards.reduce((a, x) => a + x.bytes, 0);
     out.splits[split] = { records: s.records, slices: s.slices, positives: s.positives, negatives: s.negatives, shards: s.shards.length, bytes, sampling: s.sampling };

@@ -62,8 +62,20 @@ export interface Manifest {
    * `written` counting distinct rows (slices less the `repeated` of oversampling).
    */
   rows?: { data: number; written: number; repeated: number; dropped: number; quarantined: number };
-  /** Every input set aside, with its reason. */
+  /**
+   * Inputs set aside, with their reasons. Datasets of `ctwindow run`: the first 100 by CSV line,
+   * all of them in `quarantine.file` (JSON lines), counted in `quarantine`.
+   */
   quarantined: Quarantine[];
+  /** The whole quarantine (`ctwindow run`): its log file in the folder, counts by stage and by reason in words. */
+  quarantine?: {
+    file: string;
+    count: number;
+    byStage: Record<string, number>;
+    byReason: { reason: string; count: number; example: string }[];
+    /** How many of them `quarantined` lists. */
+    listed: number;
+  };
   /** Present on datasets made by `ctwindow merge`: the source folders' config hashes, in merge order. */
   mergedFrom?: { configHash: string; records: Partial<Record<Split, number>> }[];
   /** Slice-context runs: channel layout and counts (edge-filled neighbours, neighbours missing on disk, …). */

@@ -10,7 +10,7 @@
  *   await mergeDatasets(['part-0/', 'part-1/'], 'all/');
  */
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Split } from '../types.js';
 import { canonicalJson, tmpPathFor, writeFileAtomic } from './atomic.js';
@@ -19,7 +19,7 @@ import { readManifest, summarizeSplit, writeManifest, type Manifest, type ShardI
 import { sameDigests } from './digest.js';
 import { infoOf, readShardIndex, type ShardIndex } from './shard-index.js';
 import { describeExistingOutput } from './writer.js';
-import { openInFolder } from './folder.js';
+import { openInFolder, plainFileName } from './folder.js';
 
 async function linkOrCopy(src: string, dst: string): Promise<'link' | 'copy'> {
   await rm(dst, { force: true });
@@ -79,6 +79,45 @@ async function checkSources(sources: string[], manifests: Manifest[], o: MergeOp
   }
 }
 
+/**
+ * The sources' quarantine logs joined in argument order (each source's records as it wrote
+ * them) and their counts summed; undefined when no source has a log (synthetic or older folders).
+ */
+async function mergeQuarantineLogs(sources: string[], manifests: Manifest[], out: string): Promise<Manifest['quarantine']> {
+  if (!manifests.some((m) => m.quarantine)) return undefined;
+  const file = manifests.find((m) => m.quarantine)!.quarantine!.file;
+  const sum: NonNullable<Manifest['quarantine']> = { file, count: 0, byStage: {}, byReason: [], listed: 0 };
+  const reasons = new Map<string, { reason: string; count: number; example: string }>();
+  const tmp = tmpPathFor(join(out, file));
+  const dst = await open(tmp, 'w');
+  try {
+    for (const [k, m] of manifests.entries()) {
+      const q = m.quarantine;
+      if (!q) continue;
+      sum.count += q.count;
+      for (const [stage, n] of Object.entries(q.byStage)) sum.byStage[stage] = (sum.byStage[stage] ?? 0) + n;
+      for (const g of q.byReason) {
+        const have = reasons.get(g.reason);
+        if (have) have.count += g.count;
+        else reasons.set(g.reason, { ...g });
+      }
+      const { fh } = await openInFolder(sources[k], plainFileName(q.file, `${sources[k]}: manifest.json quarantine.file`));
+      try {
+        for await (const chunk of fh.createReadStream({ autoClose: false })) await dst.write(chunk as Buffer);
+      } finally {
+        await fh.close();
+      }
+    }
+    await dst.sync();
+  } finally {
+    await dst.close();
+  }
+  await rename(tmp, join(out, file));
+  sum.byReason = [...reasons.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  sum.listed = manifests.reduce((n, m) => n + (m.quarantined?.length ?? 0), 0);
+  return sum;
+}
+
 export async function mergeDatasets(sources: string[], out: string, o: MergeOptions = {}): Promise<MergeResult> {
   if (!sources.length) throw new Error('merge: give at least one source dataset folder');
   const existing = await describeExistingOutput(out);
@@ -136,12 +175,14 @@ export async function mergeDatasets(sources: string[], out: string, o: MergeOpti
     }
     splits[split] = summarizeSplit(shards, sampling);
   }
+  const quarantine = await mergeQuarantineLogs(sources, manifests, out);
   const hashes = manifests.map((m) => m.configHash);
   const manifest: Manifest = {
     ...first,
     configHash: createHash('sha256').update(hashes.join('\n')).digest('hex'),
     splits,
     quarantined: manifests.flatMap((m) => m.quarantined ?? []),
+    quarantine,
     // Row accounts add up (partitions split the CSV's rows); absent when a source has none.
     rows: manifests.every((m) => m.rows)
       ? manifests.reduce((t, m) => ({ data: t.data + m.rows!.data, written: t.written + m.rows!.written, repeated: t.repeated + m.rows!.repeated, dropped: t.dropped + m.rows!.dropped, quarantined: t.quarantined + m.rows!.quarantined }), { data: 0, written: 0, repeated: 0, dropped: 0, quarantined: 0 })

@@ -41,16 +41,19 @@ export interface ShardWriterOptions {
   sha256?: boolean;
   /** How shard files are opened (shard-file.ts's OpenFile): tests inject filesystems here. */
   openFile?: OpenFile;
+  /** Runs before each shard is committed (its index written): the pipeline makes its quarantine log durable here. */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface ShardWriter {
   /** Records already committed in complete shards (resume); the pipeline skips that many records of this split. */
   readonly committedRecords: number;
-  /** Quarantine notes stored with committed records (so a resumed run's manifest equals an uninterrupted run's). */
+  /** Quarantine notes stored with committed records by builds before quarantine.jsonl (read on resume). */
   readonly committedNotes: Quarantine[];
   /**
-   * Appends one record; `notes` are the inputs quarantined while it was made, stored in the
-   * shard's index. The record is laid out when this is called (its place, its index entry), its
+   * Appends one record; `notes` (optional) are stored with it in the shard's index (synthetic
+   * datasets; the pipeline logs its quarantine to quarantine.jsonl instead). The record is laid
+   * out when this is called (its place, its index entry), its
    * bytes written in call order after the records before it; the promise settles when they are
    * written, and the record's buffers may be reused. A caller may append the next record before
    * that (the pipeline encodes record k+1 while k is written). A failed write fails the appends
@@ -193,6 +196,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
         negatives: sum('negatives'),
         entries: plan.entries,
       };
+      await opts.beforeCommit?.();
       // Index first, then the shard: a shard under its final name always has its index.
       await writeFileAtomic(join(dir, idxFile), canonicalJson(idx));
       await rename(tmpPathFor(join(dir, file)), join(dir, file));

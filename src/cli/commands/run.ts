@@ -41,8 +41,10 @@ export function formatSummary(s: RunSummary): string {
         `dropped ${sum.sampling.dropped}, repeated ${sum.sampling.repeated}`,
     );
   }
-  lines.push(`  quarantined ${m.quarantined.length}${m.quarantined.length ? ' (all of them in manifest.json "quarantined"):' : ''}`);
-  const groups = groupQuarantine(m.quarantined);
+  const count = m.quarantine?.count ?? m.quarantined.length;
+  const where = m.quarantine ? `all of them in ${m.quarantine.file}, one JSON line each` : 'all of them in manifest.json "quarantined"';
+  lines.push(`  quarantined ${count}${count ? ` (${where}):` : ''}`);
+  const groups = m.quarantine?.byReason ?? groupQuarantine(m.quarantined);
   for (const g of groups.slice(0, 8)) lines.push(`    ${g.reason}: ${g.count}, e.g. ${g.example}`);
   if (groups.length > 8) lines.push(`    … and ${groups.length - 8} other reason(s)`);
   for (const w of m.warnings ?? []) lines.push(`  warning: ${w}`);
