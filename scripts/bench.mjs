@@ -342,6 +342,8 @@ async function optional(file, fn, call) {
 log('bench: decode per transfer syntax, shard read, webgpu (when present)…');
 const decodeSyntax = haveCorpus ? await optional('decode.mjs', 'benchDecode', (f) => f({ seconds: QUICK ? 0.2 : 0.5 })) : { skipped: 'no shared corpus' };
 const readRows = await optional('read.mjs', 'benchRead', (f) => f(join(WORK, 'out-run')));
+log('bench: readers against one np.load per slice (256², 512²)…');
+const loaderRows = await optional('loader.mjs', 'benchLoader', (f) => f({ mb: QUICK ? 60 : 300 }));
 // The full WebGPU table: node scripts/bench/webgpu.mjs (here its quick form keeps the bench short).
 const webgpu = await optional('webgpu.mjs', 'benchWebgpu', (f) => f({ quick: true, strategies: ['sigmoid-ensemble', 'channelwise'] }));
 log('bench: slice context (1,000-slice series, with and without neighbours)…');
@@ -396,6 +398,7 @@ const results = {
     peakRssUnder1GiB: Math.max(...Object.values(whole).flatMap((w) => [w.short.peakRss, w.long.peakRss]), ourBig.peakRss) < 2 ** 30,
   },
   decodePerSyntax: decodeSyntax,
+  readers: loaderRows,
   context,
   read: readRows,
   webgpu,
@@ -422,6 +425,17 @@ if (readRows?.node) {
     else if (r) console.log(`  ${pad(label, 40)}${r.error}`);
   }
 } else show('read', readRows);
+if (Array.isArray(loaderRows)) {
+  console.log('readers from the page cache, each handing over arrays of its own (MB/s; slices/s):');
+  for (const r of loaderRows) {
+    if (r.error) {
+      console.log(`  ${r.size}²: ${r.error}`);
+      continue;
+    }
+    const cell = (k) => (r[k] ? `${lpad(r[k].mb_per_s, 8)} (${r[k].slices_per_s})` : '—');
+    console.log(`  ${r.size}², ${r.slices} slices, ${r.mb} MB: np.load per slice ${cell('np_load_per_slice')}; ShardLoader ${cell('ShardLoader')}, NCHW float32 ${cell('ShardLoader_NCHW_float32')}, 2 workers ${cell('ShardLoader_2_workers')}; iter_batches ${cell('iter_batches')}; Node ShardDataset ${cell('node_ShardDataset')}`);
+  }
+} else show('loader', loaderRows);
 if (Array.isArray(webgpu?.rows)) {
   console.log(`webgpu windowing (${webgpu.adapter?.description ?? 'adapter'}${webgpu.software ? ', software' : ''}), batch ${webgpu.batch}:`);
   for (const r of webgpu.rows) console.log(`  ${pad(r.strategy, 30)} webgpu ${lpad(r.webgpu_slices_per_s, 8)}/s  uint8 ${lpad(r.webgpu_uint8_slices_per_s, 8)}/s  tfjs cpu ops ${lpad(r.cpu_slices_per_s, 8)}/s`);

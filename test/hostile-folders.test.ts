@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeDatasets, readRecords, verifyDataset, writeSyntheticDataset } from '../src/shards/index.js';
-import { ctwindow, PYTHON, REPO } from './helpers/shared.js';
+import { ctwindow, PY, PY_CWD, PY_ENV } from './helpers/shared.js';
 
 const OPTS = { seed: 5, records: { train: 4 }, batch: 2, hw: [4, 4] as [number, number], shardBytes: 800 };
 const CANARY_TEXT = 'canary: must never be read, linked or changed\n';
@@ -44,7 +44,7 @@ async function nodeRead(dir: string): Promise<string> {
 }
 
 function pyRead(dir: string): { status: number | null; out: string } {
-  const code = `import sys; sys.path.insert(0, ${JSON.stringify(join(REPO, 'scripts'))})
+  const code = `import sys
 import ctwindow_shards as c
 try:
     for b in c.iter_batches(sys.argv[1], verify=False): pass
@@ -52,7 +52,7 @@ try:
 except c.ShardError as e:
     print("refused:", e)
 `;
-  const r = spawnSync(PYTHON, ['-c', code, dir], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(PY, ['-c', code, dir], { encoding: 'utf8', timeout: 20_000, env: PY_ENV, cwd: PY_CWD });
   return { status: r.status, out: (r.stdout + r.stderr).trim() };
 }
 

@@ -3,18 +3,16 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PYTHON, REPO } from './helpers/shared.js';
+import { PY, PY_CWD, PY_ENV } from './helpers/shared.js';
 import { readRecords, readShardIndex, readManifest, ShardDataset, writeSyntheticDataset, hashSeed, permutation, mergeDatasets } from '../src/shards/index.js';
 
-const SCRIPT = join(REPO, 'scripts', 'ctwindow_shards.py');
-
 function py(args: string[]): string {
-  const r = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(PY, ['-m', 'ctwindow_shards', ...args], { encoding: 'utf8', maxBuffer: 64 << 20, env: PY_ENV, cwd: PY_CWD });
   if (r.status !== 0) throw new Error(`python ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }
 function pyCode(code: string): string {
-  const r = spawnSync(PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(REPO, 'scripts'))})\n${code}`], { encoding: 'utf8' });
+  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8', env: PY_ENV, cwd: PY_CWD });
   if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -88,9 +86,8 @@ print(json.dumps([{"keys": sorted(r.keys()), "index": r["index"], "sum": sum(r["
     const buf = await readFile(join(dir, sh.file));
     buf[idx.entries[0].offset + 30] ^= 1;
     await writeFile(join(dir, sh.file), buf);
-    const run = (verify: string) => spawnSync(PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(REPO, 'scripts'))})
-import ctwindow_shards as c
-for _ in c.iter_batches(${JSON.stringify(dir)}, verify=${verify}): pass`], { encoding: 'utf8' });
+    const run = (verify: string) => spawnSync(PY, ['-c', `import ctwindow_shards as c
+for _ in c.iter_batches(${JSON.stringify(dir)}, verify=${verify}): pass`], { encoding: 'utf8', env: PY_ENV, cwd: PY_CWD });
     const a = run('True');
     expect(a.status).not.toBe(0);
     expect(a.stderr).toMatch(new RegExp(`${sh.file}: crc32c [0-9a-f]{8} does not match the index's ${sh.crc32c} \\(shard damaged\\)`));
@@ -102,7 +99,7 @@ for _ in c.iter_batches(${JSON.stringify(dir)}, verify=${verify}): pass`], { enc
     const dir = await mkdtemp(join(tmpdir(), 'ctw-py-crc-'));
     const m = await writeSyntheticDataset(dir, { seed: 3, records: { train: 4 }, batch: 2, hw: [16, 16], shardBytes: 1 << 20 });
     const sh = m.splits.train!.shards[0];
-    const out = JSON.parse(pyCode(`import json, ctwindow_shards as c
+    const out = JSON.parse(pyCode(`import json, ctwindow_shards._core as c
 data = open(${JSON.stringify(join(dir, sh.file))}, 'rb').read()
 fast = c._fast_crc32c is not None
 a = c.crc32c(data); b = c.crc32c(data[7:], c.crc32c(data[:7]))
@@ -118,9 +115,8 @@ print(json.dumps({"fast": fast, "crcs": ["%08x" % x for x in (a, b, d, e)]}))`))
     const dir = await mkdtemp(join(tmpdir(), 'ctw-py-sha-'));
     const m = await writeSyntheticDataset(dir, { seed: 5, records: { train: 4 }, batch: 2, hw: [4, 4], shardBytes: 800, sha256: true });
     const sh = m.splits.train!.shards[0];
-    const run = () => spawnSync(PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(REPO, 'scripts'))})
-import ctwindow_shards as c
-print(sum(len(l) for _, l, _ in c.iter_batches(${JSON.stringify(dir)}, verify=True)))`], { encoding: 'utf8' });
+    const run = () => spawnSync(PY, ['-c', `import ctwindow_shards as c
+print(sum(len(l) for _, l, _ in c.iter_batches(${JSON.stringify(dir)}, verify=True)))`], { encoding: 'utf8', env: PY_ENV, cwd: PY_CWD });
     expect(run().stdout.trim()).toBe(String(m.splits.train!.slices));
     // Format 1 as older builds wrote it: no crc32c, sha256 only.
     const { canonicalJson } = await import('../src/shards/atomic.js');

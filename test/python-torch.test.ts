@@ -3,20 +3,19 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PYTHON, REPO } from './helpers/shared.js';
+import { PY, PY_CWD, PY_ENV } from './helpers/shared.js';
 import { readManifest, writeSyntheticDataset } from '../src/shards/index.js';
 
-const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const hasTorch = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8', env: PY_ENV }).status === 0;
 if (!hasTorch) console.warn('[ctwindow tests] torch not importable by /usr/bin/python3 (apt-get install python3-torch): PyTorch adapter test skipped');
 
-describe.skipIf(!hasTorch)('PyTorch IterableDataset adapter', () => {
+describe.skipIf(!hasTorch && !process.env.CI)('PyTorch IterableDataset adapter', () => {
   it('DataLoader workers × torch.distributed ranks (gloo, 2 processes) cover every slice once, equal batches per rank', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ctw-torch-'));
     await writeSyntheticDataset(dir, { seed: 41, records: { train: 7 }, batch: 3, hw: [2, 2], shardBytes: 600, ragged: true });
     const total = (await readManifest(dir)).splits.train!.slices;
     const code = `
 import json, os, sys, tempfile
-sys.path.insert(0, ${JSON.stringify(join(REPO, 'scripts'))})
 import torch, torch.distributed as dist, torch.multiprocessing as mp
 from torch.utils.data import DataLoader
 import ctwindow_shards as c
@@ -46,7 +45,7 @@ if __name__ == "__main__":
     // A file, not -c: torch.multiprocessing.spawn re-imports __main__ in the children.
     const script = join(dir, 'ddp_check.py');
     await writeFile(script, code);
-    const r = spawnSync(PYTHON, [script], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(PY, [script], { encoding: 'utf8', timeout: 120_000, env: PY_ENV, cwd: PY_CWD });
     expect(r.status, r.stderr).toBe(0);
     const ranks = JSON.parse(r.stdout.trim().split('\n').pop()!);
     const sops = ranks.flatMap((x: { sops: string[] }) => x.sops);

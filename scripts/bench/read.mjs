@@ -61,7 +61,7 @@ export async function benchRead(dir, { split = 'train', python = PYTHON } = {}) 
   const nodeShuffled = { ...rate(slices, sbytes, (performance.now() - t0) / 1000), unit: 'slices' };
 
   const pyBench = (verify) => {
-    const p = spawnSync(python, [join(REPO, 'scripts', 'ctwindow_shards.py'), 'bench', dir, '--split', split, '--verify', verify], { encoding: 'utf8' });
+    const p = spawnSync(python, ['-m', 'ctwindow_shards', 'bench', dir, '--split', split, '--verify', verify], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: join(REPO, 'python') } });
     if (p.status !== 0) return { error: (p.stderr || p.error?.message || 'python failed').trim().split('\n').pop() };
     const j = JSON.parse(p.stdout);
     return rate(j.records, j.bytes, j.seconds);

@@ -2,7 +2,7 @@
  * The partition rule (docs/shard-format.md §7): one epoch order of units (records or slices)
  * as a pure function of (shard indexes, seed, epoch), split over world_size × num_workers
  * slots by position modulo the slot count. Implemented identically in
- * scripts/ctwindow_shards.py; the integer hash and generator below are defined in the spec so
+ * python/ctwindow_shards/_core.py; the integer hash and generator below are defined in the spec so
  * both languages draw the same numbers.
  *
  * Shuffle (when on): shard order permuted; within each shard, blocks of `blockRecords`

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 
@@ -35,3 +36,13 @@ export function ctwindow(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
 
 /** Debian's python3 (numpy, pydicom, msgpack), not a pyenv shim. */
 export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/**
+ * The Python that runs the `ctwindow_shards` package: CI's venv holding `pip install ./python`
+ * (CTW_PYTHON; the tests then import the installed package, from outside the repository), else
+ * Debian's python3 with `python/` on PYTHONPATH.
+ */
+export const PY = process.env.CTW_PYTHON || PYTHON;
+export const PY_ENV: NodeJS.ProcessEnv = process.env.CTW_PYTHON ? { ...process.env } : { ...process.env, PYTHONPATH: join(REPO, 'python') };
+/** A neutral working directory for Python children (not the repository: the package must come from its install). */
+export const PY_CWD = tmpdir();

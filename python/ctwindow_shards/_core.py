@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Read ctwindow shards (formats 1 and 2, docs/shard-format.md) with only numpy + msgpack.
 
 Checking a format-2 shard's digest (verify=True) is fast with the `crc32c` module (Debian
@@ -17,12 +16,14 @@ python3-crc32c, or `pip install crc32c`); without it, a pure-Python CRC-32C is u
 The partition rule, hash and generator are the same as src/shards/partition.ts: the same
 seed/epoch/rank/worker gives the same order in Node and Python.
 
+For training with PyTorch, use ShardLoader (loader.py): exact resume with DataLoader workers.
+
 Command line (used by tests and the read benchmark):
-    python3 ctwindow_shards.py dump OUTDIR [--split train]          JSON lines, one per record, values included
-    python3 ctwindow_shards.py order OUTDIR --world-size W --num-workers K --rank R --worker I
+    python3 -m ctwindow_shards dump OUTDIR [--split train]          JSON lines, one per record, values included
+    python3 -m ctwindow_shards order OUTDIR --world-size W --num-workers K --rank R --worker I
                                        [--seed S] [--epoch E] [--granularity records|batches]
                                        [--no-shuffle] [--drop-last] [--samples-seen N] [--limit N]
-    python3 ctwindow_shards.py bench OUTDIR [--split train]         records/s and MB/s as JSON
+    python3 -m ctwindow_shards bench OUTDIR [--split train]         records/s and MB/s as JSON
 """
 import errno
 import hashlib
@@ -251,6 +252,8 @@ def record_images(rec, where="record"):
 
 def _meta(rec, shard, position):
     meta = {k: rec[k] for k in ("study", "series", "sop", "index", "strategy", "channels", "split")}
+    # The RSNA column names; the short ones stay as aliases for this format version.
+    meta["StudyInstanceUID"], meta["SeriesInstanceUID"], meta["SOPInstanceUID"] = rec["study"], rec["series"], rec["sop"]
     meta["shard"] = shard
     meta["position"] = position
     if "extra" in rec:
@@ -258,7 +261,7 @@ def _meta(rec, shard, position):
     return meta
 
 
-def iter_records(outdir, split="train", verify=True):
+def iter_records(outdir, split="train", verify=False):
     """Decoded payload dicts of a split in written order, each with `shard` and `position` added."""
     _, indexes = load_split(outdir, split)
     for idx in indexes:
@@ -266,25 +269,40 @@ def iter_records(outdir, split="train", verify=True):
         problem = _digest_mismatch(path, idx) if verify is True else None
         if problem:
             raise ShardError(f"{idx['file']}: {problem} (shard damaged); run ctwindow verify {outdir}")
-        f, _ = _open_in_folder(outdir, idx["file"])
-        with f:
-            for pos, e in enumerate(idx["entries"]):
-                rec = read_frame(f, e, f"{idx['file']} record {e['index']}", full_crc=(verify == "full"))
-                rec["shard"], rec["position"] = idx["file"], pos
-                yield rec
+        if verify == "full":
+            # Every payload CRC checked: read and decoded from the file.
+            f, _ = _open_in_folder(outdir, idx["file"])
+            with f:
+                for pos, e in enumerate(idx["entries"]):
+                    rec = read_frame(f, e, f"{idx['file']} record {e['index']}", full_crc=True)
+                    rec["shard"], rec["position"] = idx["file"], pos
+                    yield rec
+            continue
+        # The hot path: memory-mapped, images handed over as views on the page cache (no copy).
+        from ._mapped import map_shard, record_at
+
+        mm = map_shard(outdir, idx["file"])
+        for pos, e in enumerate(idx["entries"]):
+            rec = record_at(mm, e, f"{idx['file']} record {e['index']}")
+            rec["shard"], rec["position"] = idx["file"], pos
+            yield rec
 
 
-def iter_batches(outdir, split="train", verify=True):
+def iter_batches(outdir, split="train", verify=False):
     """Yields (images [B,H,W,C] ndarray of the shard dtype, labels [B] int64 ndarray, meta dict).
 
-    verify=True checks each shard's digests (crc32c, and sha256 where recorded) before yielding
+    verify=False (the default) checks only the frames' length CRCs: the hot path. Check a dataset
+    once with verify_dataset(outdir) (or `ctwindow verify`), or pass
+    verify=True to check each shard's digests (crc32c, and sha256 where recorded) before yielding
     any of its records (fast with the crc32c module; format-1 folders: sha256, hashlib);
     verify="full" instead checks every frame's payload CRC before yielding it, so an error names the
-    damaged record (pure-Python crc32c: slow); verify=False checks only the length CRCs.
+    damaged record (pure-Python crc32c: slow). Images are read-only arrays: views on the memory-
+    mapped shard (verify="full": on the payload bytes).
     """
     for rec in iter_records(outdir, split, verify):
         where = f"{rec['shard']} record {rec['index']}"
-        yield record_images(rec, where), np.asarray(rec["labels"], dtype=np.int64), _meta(rec, rec["shard"], rec["position"])
+        images = rec["_images"] if "_images" in rec else record_images(rec, where)
+        yield images, np.asarray(rec["labels"], dtype=np.int64), _meta(rec, rec["shard"], rec["position"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,5 +637,10 @@ def main(argv):
     return 2
 
 
-if __name__ == "__main__":
+def cli():
+    """Console entry point (`ctwindow-shards …`)."""
+    sys.exit(main(sys.argv[1:]))
+
+
+if __name__ == "__main__":  # pragma: no cover
     sys.exit(main(sys.argv[1:]))
