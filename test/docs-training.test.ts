@@ -1,8 +1,9 @@
 /**
  * docs/training.md's snippets marked `<!-- tested: … -->` run as written (only the dataset path,
  * and for Node the package path of this checkout, are substituted): the PyTorch DDP training
- * loop with ShardLoader (2 ranks, gloo, 2 workers each, checkpoints with the loader state) and
- * the Node / tfjs reader.
+ * loop with ShardLoader (2 ranks, gloo, 2 workers each, checkpoints with the loader state), the
+ * numpy and ShardDataset readers, the torch_dataset loop, the custom loader, the checkpoint, and
+ * the Node / tfjs reader. A test below fails when a code block in the file is not marked.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,12 @@ beforeAll(async () => {
 });
 
 describe('docs/training.md, as written', () => {
+  it('every python and js code block is marked as tested', () => {
+    const blocks = [...DOC.matchAll(/(<!-- tested: [\w-]+ -->\n)?```(python|js|ts)\n/g)];
+    expect(blocks.length).toBeGreaterThan(5);
+    for (const b of blocks) expect(b[1], `an untested \`\`\`${b[2]} block in docs/training.md`).toBeTruthy();
+  });
+
   it.skipIf(!hasTorch && !process.env.CI)('the PyTorch DDP loop with ShardLoader trains two epochs and checkpoints the loader state', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctw-docs-ddp-'));
     const file = join(dir, 'train.py');
@@ -44,6 +51,16 @@ describe('docs/training.md, as written', () => {
       expect(state).toMatchObject({ epoch: 1, batches_seen: steps, world_size: 2, batch_size: 4 });
     }
   }, 240_000);
+
+  for (const name of ['iter-batches', 'shard-dataset', 'torch-dataset', 'custom-loader', 'checkpoint']) {
+    it.skipIf(!hasTorch && !process.env.CI)(`the Python snippet "${name}" runs`, () => {
+      const dir = mkdtempSync(join(tmpdir(), `ctw-docs-${name}-`));
+      const file = join(dir, 'snippet.py');
+      writeFileSync(file, snippet(name).replaceAll('"out/"', JSON.stringify(data)));
+      const r = spawnSync(PY, [file], { encoding: 'utf8', env: PY_ENV, cwd: dir, timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+    }, 120_000);
+  }
 
   it('the Node / tfjs snippet reads every slice', () => {
     const code = snippet('node')

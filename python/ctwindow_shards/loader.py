@@ -122,6 +122,7 @@ def _batches_dataset_class():
             out = np.empty(shape, dtype=out_dt)
             labels = np.empty(b - a, dtype=np.int64)
             meta = {"StudyInstanceUID": [], "SeriesInstanceUID": [], "SOPInstanceUID": [], "record": [], "slot": []}
+            extra = []  # per slice, its record's `extra` (e.g. slice context: the neighbours' SOPs)
             o = 0
             for rec, s0, n in recs:
                 view = rec["_images"][s0 : s0 + n]
@@ -138,10 +139,13 @@ def _batches_dataset_class():
                 for key, alias in META_ALIASES.items():
                     meta[alias].extend(rec[key][s0 : s0 + n])
                 meta["record"].extend([rec["index"]] * n)
+                extra.extend([rec.get("extra")] * n)
                 meta["slot"].extend(range(s0, s0 + n))
                 o += n
             for key, alias in META_ALIASES.items():
                 meta[key] = meta[alias]  # short aliases, kept for format version 2
+            if any(x is not None for x in extra):
+                meta["extra"] = extra
             meta["padded"] = padded
             meta["batch"] = i
             item = (torch.from_numpy(out), torch.from_numpy(labels), meta)
