@@ -71,6 +71,8 @@ export interface DicomImage {
   intercept: number;
   /** Per-frame rescale (Enhanced CT); when present it overrides slope/intercept per frame. */
   frameRescale?: { slope: number; intercept: number }[];
+  /** What the decoder noticed and worked around, e.g. a codestream other than the transfer syntax says. */
+  warnings?: string[];
   windowCenter: number[];
   windowWidth: number[];
   pixelPaddingValue?: number;

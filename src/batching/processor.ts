@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DicomImage, SliceRef } from '../types.js';
-import { decodeDicom, huFrame } from '../dicom/index.js';
+import { decodeDicom, huFrame, huProblem } from '../dicom/index.js';
 import { applyWindow, sliceMeta, windowProblem } from '../windowing/index.js';
 import { tensorBytes } from './quantize.js';
 import { fail, readSliceBytes, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceResult } from './slice.js';
@@ -24,7 +24,8 @@ export async function decodeSlice(ref: SliceRef, bytes: Uint8Array, opts: Proces
   } catch (e) {
     return fail(ref, 'decode', `${ref.path}: ${(e as { reason?: string }).reason ?? (e as Error).message}`);
   }
-  if (img.samplesPerPixel !== 1) return fail(ref, 'decode', `${ref.path}: ${img.samplesPerPixel} samples per pixel (${img.photometric}); CT slices are monochrome`);
+  const notHu = huProblem(img);
+  if (notHu) return fail(ref, 'decode', `${ref.path}: ${notHu}`);
   const meta = sliceMeta(img);
   const problem = windowProblem(opts.plan, meta);
   if (problem) return fail(ref, 'window', `${ref.path}: ${problem}`);

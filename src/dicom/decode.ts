@@ -16,8 +16,28 @@ import { InputFileError, readRegularFileSync } from './read-file.js';
 import { DicomDecodeError, asDecodeError } from './errors.js';
 import { encapsulatedFrames } from './fragments.js';
 import { PIXEL_DATA, parseDicomBytes } from './parse.js';
+import { sameFamily, sniffCodestream } from './codestream.js';
 import { normaliseStored } from './pixels.js';
-import { syntaxLabel, transferSyntax } from './syntax.js';
+import { syntaxLabel, transferSyntax, type CodecName } from './syntax.js';
+
+/**
+ * The codec for an encapsulated frame: the codestream's own (its SOF or SIZ marker), noting a
+ * label that says otherwise in `warnings`; a codestream no decoder here reads is refused by
+ * name. A frame with no recognisable codestream goes to the labelled codec (which says why not).
+ */
+function codecOf(frame: Uint8Array, index: number, labelled: CodecName, uid: string, warnings: string[]): CodecName {
+  const cs = sniffCodestream(frame);
+  if (!cs) return labelled;
+  if (!cs.codec) {
+    throw new DicomDecodeError(`frame ${index} is ${cs.what}, which ctwindow cannot decode (transfer syntax ${syntaxLabel(uid)})`, { kind: 'unsupported-codestream' });
+  }
+  if (!sameFamily(cs.codec, labelled)) {
+    warnings.push(`the frames are ${cs.what}, the transfer syntax says ${syntaxLabel(uid)}: decoded as ${cs.what}`);
+    return cs.codec;
+  }
+  // One DCT family: the extended decoder reads both precisions; the baseline one only 8 bits.
+  return labelled === 'jpeg-baseline' && cs.codec === 'jpeg-extended' ? cs.codec : labelled;
+}
 
 /** Largest decoded frame of a compressed file (Rows × Columns × samples × bytes): 256 MiB, 4× a 4096² RGB 16-bit frame. */
 export const MAX_FRAME_BYTES = 256 * 2 ** 20;
@@ -126,6 +146,7 @@ function decodeInner(bytes: Uint8Array, opts: DecodeOptions): DicomImage {
   }
 
   let stored: Samples;
+  const warnings: string[] = [];
   if (!ts.encapsulated && frameIdx.length === a.frames && (a.samplesPerPixel === 1 || a.planarConfiguration === 0)) {
     // Whole native pixel data at once: one (zero-copy when aligned) view for all frames.
     const all = byteArray.subarray(pixStart, pixStart + frameLen * (a.bitsAllocated / 8) * a.frames);
@@ -134,7 +155,13 @@ function decodeInner(bytes: Uint8Array, opts: DecodeOptions): DicomImage {
   } else {
     const parts: Samples[] = [];
     for (const i of frameIdx) {
-      const dec = decoder.decode(frameBytes(i), info);
+      const bytesOfFrame = frameBytes(i);
+      // Decoded by what the codestream is, whatever the label says (codestream.ts).
+      const frameDecoder = ts.encapsulated ? decoderFor(codecOf(bytesOfFrame, i, ts.codec, syntaxUid, warnings)) : decoder;
+      if (!frameDecoder.ready()) {
+        throw new DicomDecodeError(`codec ${frameDecoder.name} not initialised: await initCodecs() before decodeDicomSync`, { kind: 'codec-not-ready' });
+      }
+      const dec = frameDecoder.decode(bytesOfFrame, info);
       if (dec.data.length < frameLen) {
         throw new DicomDecodeError(`frame ${i} decoded to ${dec.data.length} samples, expected ${frameLen}`, { kind: 'corrupt-codestream' });
       }
@@ -162,6 +189,7 @@ function decodeInner(bytes: Uint8Array, opts: DecodeOptions): DicomImage {
     ...readIdentity(d),
   };
   if (a.frameRescale) img.frameRescale = frameIdx.map((i) => a.frameRescale![i]);
+  if (warnings.length) img.warnings = [...new Set(warnings)];
   if (a.pixelPaddingValue !== undefined) img.pixelPaddingValue = a.pixelPaddingValue;
   if (a.pixelPaddingRangeLimit !== undefined) img.pixelPaddingRangeLimit = a.pixelPaddingRangeLimit;
   return img;

@@ -27,11 +27,12 @@ function concat(byteArray: Uint8Array, frags: Frag[]): Uint8Array {
   return out;
 }
 
-function startsFrame(b: Uint8Array, f: Frag, codec: CodecName): boolean {
+/** Does fragment f begin a codestream (JPEG SOI, JPEG 2000 / HTJ2K SOC, or a JP2 file)? Whatever the label says. */
+function startsFrame(b: Uint8Array, f: Frag): boolean {
   const p = f.position;
   if (f.length < 2) return false;
-  if (codec === 'jpeg2000') return (b[p] === 0xff && b[p + 1] === 0x4f) || (f.length >= 8 && b[p + 4] === 0x6a && b[p + 5] === 0x50);
-  return b[p] === 0xff && b[p + 1] === 0xd8;
+  if (b[p] === 0xff && (b[p + 1] === 0xd8 || b[p + 1] === 0x4f)) return true;
+  return f.length >= 8 && b[p + 4] === 0x6a && b[p + 5] === 0x50 && b[p + 6] === 0x20 && b[p + 7] === 0x20;
 }
 
 /** Returns a function giving frame i's codestream bytes (a view when it is one fragment). */
@@ -62,7 +63,7 @@ export function encapsulatedFrames(byteArray: Uint8Array, el: Element, frames: n
   } else if (codec !== 'rle') {
     groups = [];
     for (const f of frags) {
-      if (groups.length === 0 || startsFrame(byteArray, f, codec)) groups.push([f]);
+      if (groups.length === 0 || startsFrame(byteArray, f)) groups.push([f]);
       else groups[groups.length - 1].push(f);
     }
   }

@@ -19,15 +19,23 @@ export function paddingMode(v: string): PaddingMode {
 }
 export const AIR_HU = -1000;
 
+/**
+ * Why an image has no Hounsfield units, or undefined: the one check of `probe`, `decode`,
+ * `window` and the pipeline (so `probe` never calls decodable what `decode` then refuses).
+ */
+export function huProblem(img: Pick<DicomImage, 'samplesPerPixel' | 'photometric'>): string | undefined {
+  if (img.samplesPerPixel !== 1) return `${img.samplesPerPixel} samples per pixel (${img.photometric}): CT slices are monochrome, one sample per pixel`;
+  return undefined;
+}
+
 export function huFrame(img: DicomImage, frame = 0, opts: { padding?: PaddingMode } = {}): Float32Array {
   const padding = opts.padding ?? 'air';
   if (padding !== 'air' && padding !== 'keep') throw new DicomDecodeError(`huFrame: padding must be 'air' or 'keep', got '${padding}'`, { kind: 'bad-request' });
   if (!Number.isInteger(frame) || frame < 0 || frame >= img.frames) {
     throw new DicomDecodeError(`huFrame: frame ${frame} out of range, image has ${img.frames} frame(s)`, { kind: 'bad-request' });
   }
-  if (img.samplesPerPixel !== 1) {
-    throw new DicomDecodeError(`huFrame: HU needs one sample per pixel, image has ${img.samplesPerPixel} (${img.photometric})`, { kind: 'unsupported-pixels' });
-  }
+  const problem = huProblem(img);
+  if (problem) throw new DicomDecodeError(problem, { kind: 'unsupported-pixels' });
   const n = img.rows * img.cols;
   const r = img.frameRescale?.[frame];
   const slope = r?.slope ?? img.slope;

@@ -11,7 +11,8 @@ import { initCodecs } from './codecs/index.js';
 import { decodeDicomSync } from './decode.js';
 import { DicomDecodeError } from './errors.js';
 import { readDicomHeader } from './header.js';
-import { transferSyntax } from './syntax.js';
+import { transferSyntax, UNSUPPORTED_SYNTAXES } from './syntax.js';
+import { huProblem } from './hu.js';
 
 export interface ProbeResult {
   file?: string;
@@ -28,6 +29,8 @@ export interface ProbeResult {
   reason?: string;
   /** Reason category (e.g. truncated, no-pixel-data, unsupported-syntax). */
   kind?: string;
+  /** What decoding noticed and worked around (e.g. a codestream other than its label). */
+  warnings?: string[];
 }
 
 /** Probes bytes; `initCodecs()` must have resolved. Never throws. */
@@ -37,7 +40,7 @@ export function probeDicom(bytes: Uint8Array, file?: string): ProbeResult {
   try {
     const h = readDicomHeader(bytes);
     r.transferSyntax = h.transferSyntax;
-    r.syntaxName = transferSyntax(h.transferSyntax)?.name ?? 'unsupported';
+    r.syntaxName = transferSyntax(h.transferSyntax)?.name ?? UNSUPPORTED_SYNTAXES[h.transferSyntax] ?? 'unknown';
     r.headless = h.headless;
     if (h.rows !== undefined) r.rows = h.rows;
     if (h.cols !== undefined) r.cols = h.cols;
@@ -48,10 +51,16 @@ export function probeDicom(bytes: Uint8Array, file?: string): ProbeResult {
   }
   try {
     const img = decodeDicomSync(bytes);
-    r.decodable = true;
     r.rows = img.rows;
     r.cols = img.cols;
     r.frames = img.frames;
+    if (img.warnings) r.warnings = img.warnings;
+    // Decodable means what `decode` and `run` take: pixels that are Hounsfield units.
+    const notHu = huProblem(img);
+    if (notHu) {
+      r.reason = notHu;
+      r.kind = 'unsupported-pixels';
+    } else r.decodable = true;
   } catch (e) {
     const err = e instanceof DicomDecodeError ? e : new DicomDecodeError(String(e), { kind: 'internal' });
     r.reason = err.reason;

@@ -14,7 +14,7 @@
 import type { DicomImage, SliceRef } from '../types.js';
 import { decodeDicomSync, initCodecs } from '../dicom/decode.js';
 import { DicomDecodeError } from '../dicom/errors.js';
-import { huFrame } from '../dicom/hu.js';
+import { huFrame, huProblem } from '../dicom/hu.js';
 import type { BufferPool } from './buffer-pool.js';
 import { fail, readSliceBytes, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/slice.js';
 import { windowProblem } from '../windowing/problem.js';
@@ -56,7 +56,8 @@ async function decodeChecked(ref: SliceRef, bytes: Uint8Array, opts: ProcessorOp
   } catch (e) {
     return fail(ref, 'decode', `${ref.path}: ${(e as { reason?: string }).reason ?? (e as Error).message}`);
   }
-  if (img.samplesPerPixel !== 1) return fail(ref, 'decode', `${ref.path}: ${img.samplesPerPixel} samples per pixel (${img.photometric}); CT slices are monochrome`);
+  const notHu = huProblem(img);
+  if (notHu) return fail(ref, 'decode', `${ref.path}: ${notHu}`);
   const problem = windowProblem(opts.plan, sliceMeta(img));
   if (problem) return fail(ref, 'window', `${ref.path}: ${problem}`);
   return img;

@@ -58,7 +58,7 @@ export function summarise(results: ProbeResult[]): ProbeSummary {
 export function formatProbe(results: ProbeResult[], s: ProbeSummary): string {
   const lines: string[] = [];
   for (const r of results) {
-    const status = r.decodable ? 'ok' : `FAIL ${r.reason}`;
+    const status = r.decodable ? (r.warnings?.length ? `ok (warning: ${r.warnings.join('; ')})` : 'ok') : `FAIL ${r.reason}`;
     const dims = r.rows ? `${r.rows}×${r.cols}×${r.frames ?? 1}` : '-';
     lines.push(`${r.file}\t${r.transferSyntax ?? '?'}\t${r.size} B\t${dims}\t${status}`);
   }

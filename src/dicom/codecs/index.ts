@@ -12,7 +12,7 @@ import { jpegLosslessDecoder } from './jpeg-lossless.js';
 import { nativeDecoder } from './native.js';
 import { rleDecoder } from './rle.js';
 import type { FrameDecoder } from './types.js';
-import { jpeg2000Decoder, jpegBaselineDecoder, jpegLsDecoder } from './wasm.js';
+import { htj2kDecoder, jpeg2000Decoder, jpegBaselineDecoder, jpegLsDecoder } from './wasm.js';
 
 export type { FrameDecoder, FrameInfo, DecodedFrame, Samples } from './types.js';
 
@@ -24,6 +24,7 @@ export const DECODERS: Record<CodecName, FrameDecoder> = {
   'jpeg-lossless': jpegLosslessDecoder,
   'jpeg-ls': jpegLsDecoder,
   jpeg2000: jpeg2000Decoder,
+  htj2k: htj2kDecoder,
 };
 
 let all: Promise<void> | undefined;

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { DicomDecodeError } from '../errors.js';
 import type { FrameDecoder, FrameInfo } from './types.js';
 import { jpegBaselineDecoder } from './wasm.js';
+import { sniffCodestream } from '../codestream.js';
 
 interface JpegImageT {
   parse(data: Uint8Array): void;
@@ -25,25 +26,6 @@ interface JpegImageT {
 }
 let JpegImage: (new () => JpegImageT) | undefined;
 let loading: Promise<void> | undefined;
-
-/** Sample precision from the first SOF marker, or undefined. */
-export function jpegPrecision(b: Uint8Array): number | undefined {
-  for (let i = 2; i + 4 < b.length; ) {
-    if (b[i] !== 0xff) return undefined;
-    const m = b[i + 1];
-    if (m === 0xff) {
-      i++;
-      continue;
-    }
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return b[i + 4];
-    if (m === 0xd8 || (m >= 0xd0 && m <= 0xd7)) {
-      i += 2;
-      continue;
-    }
-    i += 2 + ((b[i + 2] << 8) | b[i + 3]);
-  }
-  return undefined;
-}
 
 /**
  * jpeg.js level-shifts every precision by `(q + 2056 / bitConversion) >> 4` (its 8-bit
@@ -73,7 +55,7 @@ export const jpegExtendedDecoder: FrameDecoder = {
     return loading;
   },
   decode(encoded: Uint8Array, info: FrameInfo) {
-    const precision = jpegPrecision(encoded);
+    const precision = sniffCodestream(encoded)?.bits;
     if (precision === 8) return jpegBaselineDecoder.decode(encoded, info);
     if (!JpegImage) throw new DicomDecodeError('JPEG extended codec not initialised: await initCodecs() first', { kind: 'internal' });
     const jpeg = new JpegImage();

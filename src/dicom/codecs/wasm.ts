@@ -1,6 +1,6 @@
 /**
- * The cornerstone WASM codecs (CharLS for JPEG-LS, OpenJPEG for JPEG 2000, libjpeg-turbo
- * for 8-bit JPEG) share one emscripten API: new XDecoder(); getEncodedBuffer(n).set(bytes);
+ * The cornerstone WASM codecs (CharLS for JPEG-LS, OpenJPEG for JPEG 2000, OpenJPH for HTJ2K,
+ * libjpeg-turbo for 8-bit JPEG) share one emscripten API: new XDecoder(); getEncodedBuffer(n).set(bytes);
  * decode(); getFrameInfo(); getDecodedBuffer(). Each module is instantiated once and reused;
  * the decoded buffer is a view into WASM memory, so it is copied out before the decoder is
  * deleted. A corrupt codestream can trap inside WASM ("memory access out of bounds"),
@@ -42,11 +42,12 @@ interface WasmApi {
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-function wasmDecoder(name: string, pkg: string, className: string): FrameDecoder {
+/** The package's subpaths of the emscripten glue and its WASM (decoder-only builds by default). */
+function wasmDecoder(name: string, pkg: string, className: string, paths = { js: 'decodewasmjs', wasm: 'decodewasm' }): FrameDecoder {
   let mod: Module | undefined;
   let compiled: object | undefined;
   let loading: Promise<void> | undefined;
-  const factory = () => require(`${pkg}/decodewasmjs`) as (opts: object) => Promise<Module>;
+  const factory = () => require(`${pkg}/${paths.js}`) as (opts: object) => Promise<Module>;
   /** A new instance over the compiled module, ready when this returns (instantiation is synchronous). */
   const instantiate = (): Module => {
     const arg: Record<string, unknown> = {
@@ -68,7 +69,7 @@ function wasmDecoder(name: string, pkg: string, className: string): FrameDecoder
     ready: () => mod !== undefined,
     init() {
       loading ??= (async () => {
-        compiled = await WA.compile(readFileSync(require.resolve(`${pkg}/decodewasm`)));
+        compiled = await WA.compile(readFileSync(require.resolve(`${pkg}/${paths.wasm}`)));
         mod = instantiate();
       })();
       return loading;
@@ -125,4 +126,6 @@ function wasmDecoder(name: string, pkg: string, className: string): FrameDecoder
 
 export const jpegLsDecoder = wasmDecoder('JPEG-LS (CharLS)', '@cornerstonejs/codec-charls', 'JpegLSDecoder');
 export const jpeg2000Decoder = wasmDecoder('JPEG 2000 (OpenJPEG)', '@cornerstonejs/codec-openjpeg', 'J2KDecoder');
+/** HTJ2K (JPEG 2000 Part 15): OpenJPH's build holds encoder and decoder in one module. */
+export const htj2kDecoder = wasmDecoder('HTJ2K (OpenJPH)', '@cornerstonejs/codec-openjph', 'HTJ2KDecoder', { js: 'wasmjs', wasm: 'wasm' });
 export const jpegBaselineDecoder = wasmDecoder('JPEG baseline (libjpeg-turbo)', '@cornerstonejs/codec-libjpeg-turbo-8bit', 'JPEGDecoder');
