@@ -68,6 +68,36 @@ function groupsFrom(corpus) {
 }
 
 /**
+ * HTJ2K lossless (1.2.840.10008.1.2.4.201) copies of the corpus CT slices, encoded here with
+ * OpenJPH's encoder (no public HTJ2K CT is in the corpus); pydicom 2.3 has no HTJ2K decoder.
+ */
+async function htj2kGroup(corpus, dicom) {
+  const { createRequire } = await import('node:module');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const require = createRequire(import.meta.url);
+  const mod = await require('@cornerstonejs/codec-openjph/wasmjs')({ print() {}, printErr() {} });
+  const { writeDicom, ctElements } = await import(join(REPO, 'dist', 'dicom', 'write.js'));
+  const ct = join(corpus, 'ct');
+  const dir = mkdtempSync(join(tmpdir(), 'ctw-bench-htj2k-'));
+  const files = [];
+  for (const n of readdirSync(ct).filter((f) => f.endsWith('.dcm')).sort().slice(0, 6)) {
+    const img = dicom.decodeDicomSync(new Uint8Array(readFileSync(join(ct, n))));
+    const enc = new mod.HTJ2KEncoder();
+    const signed = img.pixelRepresentation === 1;
+    enc.getDecodedBuffer({ width: img.cols, height: img.rows, bitsPerSample: 16, componentCount: 1, isSigned: signed, isUsingColorTransform: false }).set(new Uint8Array(img.stored.buffer, img.stored.byteOffset, img.stored.byteLength));
+    enc.setQuality(true, 0);
+    enc.encode();
+    const code = enc.getEncodedBuffer().slice();
+    enc.delete();
+    const out = join(dir, `htj2k-${n}`);
+    writeFileSync(out, writeDicom({ transferSyntax: '1.2.840.10008.1.2.4.201', elements: ctElements({ rows: img.rows, cols: img.cols, pixelRepresentation: img.pixelRepresentation, slope: img.slope, intercept: img.intercept }), pixelData: { fragments: [code] } }));
+    files.push(out);
+  }
+  return { syntax: '1.2.840.10008.1.2.4.201', files, rows: 512, cols: 512 };
+}
+
+/**
  * Runs the benchmark. opts: { corpus = ../shared/corpus, seconds = 1 (per syntax per tool),
  * python = /usr/bin/python3 }. Returns one row per transfer syntax.
  */
@@ -79,6 +109,7 @@ export async function benchDecode(opts = {}) {
   const dicom = await import(join(REPO, 'dist', 'dicom', 'index.js'));
   await dicom.initCodecs();
   const groups = groupsFrom(corpus);
+  if (existsSync(join(corpus, 'ct'))) groups.push(await htj2kGroup(corpus, dicom));
 
   const ours = {};
   for (const g of groups) {
@@ -132,7 +163,7 @@ export async function benchDecode(opts = {}) {
 
 function table(rows) {
   const head = ['syntax', 'name', 'files', 'size', 'ctwindow/s', 'pydicom+GDCM/s', 'speedup'];
-  const body = rows.map((r) => [r.syntax, r.name, String(r.files), `${r.rows}×${r.cols}`, String(r.ctwindow_slices_per_s), r.pydicom_slices_per_s === null ? `n/a (${r.pydicom_error})` : String(r.pydicom_slices_per_s), r.speedup === null ? '-' : `${r.speedup}×`]);
+  const body = rows.map((r) => [r.syntax, r.name, String(r.files), `${r.rows}×${r.cols}`, String(r.ctwindow_slices_per_s), r.pydicom_slices_per_s === null ? `n/a (${String(r.pydicom_error).slice(0, 60)}…)` : String(r.pydicom_slices_per_s), r.speedup === null ? '-' : `${r.speedup}×`]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   return [head, ...body].map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n');
 }
