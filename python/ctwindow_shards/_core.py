@@ -37,6 +37,8 @@ import time
 import msgpack
 import numpy as np
 
+from ._lazy import lazy_classes
+
 FORMAT_VERSIONS = (1, 2)  # manifest/index layouts read here (2: crc32c per shard, sha256 optional)
 PAYLOAD_VERSION = 1  # the record payload's "v"
 FRAME_OVERHEAD = 16
@@ -550,26 +552,17 @@ def _make_torch_dataset_class():
             # Writable copies: the reader's arrays are read-only views on the payload bytes.
             return ((np.array(x), y, meta) for x, y, meta in ds)
 
-    TorchShardDataset.__module__ = __name__
-    TorchShardDataset.__qualname__ = "TorchShardDataset"
     return TorchShardDataset
 
 
-def __getattr__(name):
-    # `TorchShardDataset` is built on first use so that importing this module never imports torch;
-    # being a module attribute, it pickles (DataLoader workers, torch.multiprocessing.spawn).
-    if name == "TorchShardDataset":
-        cls = _make_torch_dataset_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_classes(__name__, globals(), {"TorchShardDataset": _make_torch_dataset_class})
 
 
 def torch_dataset(outdir, **kwargs):
     """A torch IterableDataset (TorchShardDataset) over ShardDataset; kwargs as for ShardDataset
     except rank/world_size/worker_id/num_workers, which come from torch. Images come as writable
     numpy arrays; the default collate turns them into tensors."""
-    cls = globals().get("TorchShardDataset") or __getattr__("TorchShardDataset")
+    cls = globals().get("TorchShardDataset") or __getattr__("TorchShardDataset")  # noqa: F821
     return cls(outdir, **kwargs)
 
 

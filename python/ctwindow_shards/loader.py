@@ -28,6 +28,7 @@ import os
 import numpy as np
 
 from ._core import ShardError, _open_in_folder, _plain_name, hash_seed, load_split, permutation
+from ._lazy import lazy_classes
 from ._mapped import map_shard, record_at
 
 LAYOUTS = ("NHWC", "NCHW")
@@ -151,18 +152,10 @@ def _batches_dataset_class():
             item = (torch.from_numpy(out), torch.from_numpy(labels), meta)
             return self.transform(*item) if self.transform else item
 
-    _ShardBatches.__module__ = __name__
-    _ShardBatches.__qualname__ = "_ShardBatches"
     return _ShardBatches
 
 
-def __getattr__(name):
-    # Built on first use (importing the package never imports torch); a module attribute, so it pickles.
-    if name == "_ShardBatches":
-        cls = _batches_dataset_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_classes(__name__, globals(), {"_ShardBatches": _batches_dataset_class})
 
 
 class ShardLoader:
