@@ -12,7 +12,8 @@
  * one stays until the resumed run commits its first shard.
  *
  * @example
- *   const { log, replay } = openQuarantineLog(out, resume);
+ *   const replay = resume ? readQuarantineReplay(out) : new Map();
+ *   const log = new QuarantineLog(out);
  *   log.add({ stage: 'decode', reason: 'file not found: a.dcm', row: 7, path: 'a.dcm' });
  *   await log.sync();                 // before a shard commit
  *   const summary = log.finish();     // counts, reasons, examples; quarantine.jsonl complete
@@ -133,31 +134,28 @@ export class QuarantineLog {
 }
 
 /**
- * A fresh log for a run in `dir`; with `resume`, also the previous run's failures by
- * `<row>:<sop>` (from its log, and from index notes of folders written before the log existed).
+ * The failures of the run being resumed in `dir`, by `<row>:<sop>` (from its log), to replay
+ * without decoding; empty when the folder has no log yet.
  */
-export function openQuarantineLog(dir: string, resume: boolean, legacyNotes: Quarantine[] = []): { log: QuarantineLog; replay: Map<string, Quarantine> } {
+export function readQuarantineReplay(dir: string): Map<string, Quarantine> {
   const replay = new Map<string, Quarantine>();
-  const keep = (q: Quarantine) => {
-    if (q && q.sop !== undefined) replay.set(`${q.row}:${q.sop}`, q);
-  };
-  for (const q of legacyNotes) keep(q);
   const path = join(dir, QUARANTINE_FILE);
-  if (resume && existsSync(path)) {
-    // Read line by line from one buffer: a resume may replay many failures, never the images.
-    const text = readFileSync(path, 'utf8');
-    for (let start = 0; start < text.length; ) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      const line = text.slice(start, end);
-      start = end + 1;
-      if (!line) continue;
-      try {
-        keep(JSON.parse(line));
-      } catch {
-        break; // a torn last line: everything the committed shards need came before it
-      }
+  if (!existsSync(path)) return replay;
+  // Line by line from one buffer: a resume may replay many failures, never the images.
+  const text = readFileSync(path, 'utf8');
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (!line) continue;
+    let q: Quarantine;
+    try {
+      q = JSON.parse(line);
+    } catch {
+      break; // a torn last line: everything the committed shards need came before it
     }
+    if (q && q.sop !== undefined) replay.set(`${q.row}:${q.sop}`, q);
   }
-  return { log: new QuarantineLog(dir), replay };
+  return replay;
 }

@@ -43,7 +43,7 @@ import {
 } from '../shards/index.js';
 import { writeFileAtomic } from '../shards/atomic.js';
 import { LOCK_FILE, lockOutputFolder, type FolderLock } from '../shards/lock.js';
-import { openQuarantineLog, type QuarantineLog } from './quarantine-log.js';
+import { QuarantineLog, readQuarantineReplay } from './quarantine-log.js';
 import type { BackendInfo, Quarantine, SliceRef, Split } from '../types.js';
 
 const require = createRequire(import.meta.url);
@@ -160,14 +160,14 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
 
   // --- splits --------------------------------------------------------------------------------
   const states = new Map<Split, SplitState>();
-  let quarantine: QuarantineLog;
+  let quarantine!: QuarantineLog;
   try {
     await writeFileAtomic(join(outDir, RUN_RECORD), JSON.stringify({ configHash: loaded.hash, config: loaded.outputKeys, formatVersion: FORMAT_VERSION }, null, 2) + '\n');
-    const { log: qlog, replay } = openQuarantineLog(outDir, !!opts.resume);
-    quarantine = qlog;
+    const replay = opts.resume ? readQuarantineReplay(outDir) : new Map<string, Quarantine>();
     // The log is durable before each shard commit: it always covers the committed records.
-    const beforeCommit = () => qlog.sync();
+    const beforeCommit = () => quarantine.sync();
     for (const split of splits) states.set(split, await openSplit(outDir, split, config, counts, !!opts.resume, replay, beforeCommit));
+    quarantine = new QuarantineLog(outDir); // only once the folder has taken the run
   } catch (e) {
     await processor.close(); // worker threads left running would keep the process alive
     throw e instanceof OutputFolderError ? new RunError(`${outDir}: ${e.message}`) : e;
