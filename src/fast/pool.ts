@@ -1,8 +1,11 @@
 /**
  * A fixed pool of worker threads running the fast path (worker.ts) on chunks of slices.
  * Bounded: each worker holds at most one chunk; the rest wait as SliceRefs (a few hundred
- * bytes each), so memory does not grow with the dataset. A worker that dies fails its chunk
- * with the reason, and the pool refuses further work rather than hanging.
+ * bytes each), so memory does not grow with the dataset. A worker that dies (a crash, a heap
+ * over its `resourceLimits`) fails its chunk with WorkerDied and is replaced by a fresh one, so
+ * one bad slice cannot take the run down (the processor retries the chunk's slices one by one
+ * and quarantines the one that kills its worker); after MAX_RESPAWNS deaths the pool refuses
+ * further work rather than looping.
  *
  * Results come back without a copy. Each worker writes outputs into shared slabs of its own
  * (slab-pool.ts) and announces each slab once ({ id, sab } in a reply); the pool keeps that
@@ -32,14 +35,25 @@ interface Job { req: ChunkRequest; resolve: (r: SliceResult[]) => void; reject: 
 interface Slot {
   worker: Worker;
   index: number;
+  dead?: boolean;
   job?: Job;
   /** This worker's slabs by id, as announced. */
   slabs: Map<number, SharedArrayBuffer>;
   slabBytes: number;
 }
 
+/** A worker thread died while it held this chunk: the chunk's slices may be retried. */
+export class WorkerDied extends Error {}
+
+/** Worker deaths a pool survives (each replaced by a fresh thread) before it gives up. */
+export const MAX_RESPAWNS = 16;
+/** Heap of one worker thread: a slice that needs more fails alone instead of exhausting the process. */
+const WORKER_HEAP_MB = 2048;
+
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  private respawns = 0;
+  private readonly spawn: (index: number) => Slot;
   private readonly queue: Job[] = [];
   private nextId = 0;
   private nextRecycle = 0;
@@ -62,16 +76,17 @@ export class WorkerPool {
   constructor(readonly size: number, opts: ProcessorOptions, script = workerScript(), slabs: SlabLimits = {}) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     const limits: SlabLimits = { ...slabs, capBytes: slabs.capBytes ?? workerSlabCap(size) };
-    for (let i = 0; i < size; i++) {
-      const worker = new Worker(script, { workerData: { opts, slabs: limits }, execArgv: workerExecArgv() });
-      const slot: Slot = { worker, index: i, slabs: new Map(), slabBytes: 0 };
+    this.spawn = (index: number): Slot => {
+      const worker = new Worker(script, { workerData: { opts, slabs: limits }, execArgv: workerExecArgv(), resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+      const slot: Slot = { worker, index, slabs: new Map(), slabBytes: 0 };
       worker.on('message', (m: ChunkReply) => this.done(slot, m));
       worker.on('error', (e) => this.die(slot, e));
       worker.on('exit', (code) => {
         if (!this.closed) this.die(slot, new Error(`worker exited with code ${code}`));
       });
-      this.slots.push(slot);
-    }
+      return slot;
+    };
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
   }
 
   /** Processes one chunk on the next free worker. */
@@ -144,6 +159,7 @@ export class WorkerPool {
   }
 
   private done(slot: Slot, m: ChunkReply): void {
+    if (slot.dead) return; // a message from a worker already replaced
     const job = slot.job;
     slot.job = undefined;
     if (!job || job.req.id !== m.id) return this.die(slot, new Error(`worker answered chunk ${m.id}, expected ${job?.req.id}`));
@@ -178,10 +194,23 @@ export class WorkerPool {
   }
 
   private die(slot: Slot, e: Error): void {
-    this.broken ??= new Error(`fast processor: a worker thread failed: ${e.message}`);
-    slot.job?.reject(this.broken);
+    if (slot.dead || this.closed) return; // 'error' and 'exit' both report one death
+    slot.dead = true;
+    const job = slot.job;
     slot.job = undefined;
-    for (const j of this.queue.splice(0)) j.reject(this.broken);
+    // Its slabs are forgotten: views already handed out stay valid memory, releases of them are ignored.
+    for (const [sab, o] of this.owners) if (o.slot === slot) this.owners.delete(sab);
+    slot.worker.terminate().catch(() => {});
+    if (this.respawns >= MAX_RESPAWNS) {
+      this.broken ??= new Error(`fast processor: ${MAX_RESPAWNS + 1} worker threads died, the last: ${e.message}`);
+      job?.reject(this.broken);
+      for (const j of this.queue.splice(0)) j.reject(this.broken);
+      return;
+    }
+    this.respawns++;
+    this.slots[slot.index] = this.spawn(slot.index);
+    job?.reject(new WorkerDied(`worker thread ${slot.index} died: ${e.message}`));
+    this.pump();
   }
 
   async close(): Promise<void> {

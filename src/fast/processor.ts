@@ -22,7 +22,8 @@
 import { availableParallelism } from 'node:os';
 import type { BatchProcessor, ProcessorOptions, SliceResult } from '../batching/slice.js';
 import type { SliceRef } from '../types.js';
-import { WorkerPool } from './pool.js';
+import { WorkerDied, WorkerPool } from './pool.js';
+import { fail } from '../batching/slice.js';
 import { processChunk } from './slices.js';
 import { workerScript } from './worker-url.js';
 import { planProblem } from '../windowing/primitives/index.js';
@@ -70,8 +71,19 @@ export class FastProcessor implements BatchProcessor {
     if (!refs.length) return [];
     if (!this.pool) return processChunk(refs, this.opts);
     const k = this.chunk ?? Math.min(16, Math.max(4, Math.ceil(refs.length / (2 * this.pool.size))));
+    const pool = this.pool;
+    // A chunk whose worker died is retried slice by slice; the slice that kills its worker alone is quarantined.
+    const run = async (chunk: SliceRef[]): Promise<SliceResult[]> => {
+      try {
+        return await pool.run(chunk);
+      } catch (e) {
+        if (!(e instanceof WorkerDied)) throw e;
+        if (chunk.length === 1) return [fail(chunk[0], 'decode', `${chunk[0].path}: the worker thread decoding it died (${e.message}); set aside so the run goes on`)];
+        return (await Promise.all(chunk.map((r) => run([r])))).flat();
+      }
+    };
     const parts: Promise<SliceResult[]>[] = [];
-    for (let i = 0; i < refs.length; i += k) parts.push(this.pool.run(refs.slice(i, i + k)));
+    for (let i = 0; i < refs.length; i += k) parts.push(run(refs.slice(i, i + k)));
     return (await Promise.all(parts)).flat();
   }
 

@@ -40,6 +40,7 @@ export type WireResult = SliceOk | SliceFail | SliceAt;
 export type ChunkReply = { id: number; results: WireResult[]; slabs?: SlabGrant[] } | { id: number; error: string; slabs?: SlabGrant[] };
 
 const port = parentPort;
+const FAULT_EXIT_ON = process.env.CTWINDOW_FAULT_WORKER_EXIT;
 if (!port) throw new Error('src/fast/worker.ts is a worker-thread entry; start it with new Worker(…)');
 const { opts, slabs: limits = {} } = workerData as { opts: ProcessorOptions; slabs?: SlabLimits };
 const slabs = new SlabPool(limits.capBytes, limits.minBytes, limits.firstCapBytes);
@@ -67,6 +68,8 @@ port.on('message', async (msg: ChunkRequest | RecycleMessage | RecycleSlotsMessa
     for (const b of msg.recycle) plain.give(b);
     return;
   }
+  // Fault injection for the tests (test/fast-worker-death.test.ts): this thread dies on the named file.
+  if (FAULT_EXIT_ON && msg.refs.some((r) => r.path.endsWith(FAULT_EXIT_ON))) process.exit(70);
   taken = [];
   let fresh: SlabGrant[] = [];
   try {
