@@ -93,6 +93,10 @@ class ShardError(Exception):
 MAX_JSON_BYTES = 256 << 20  # a manifest or index larger than this is refused, not parsed
 
 
+def _is_s3(outdir):
+    return isinstance(outdir, str) and outdir.startswith("s3://")
+
+
 def _plain_name(name, where):
     """name when it is a plain file name inside the folder (no directory part, not . or ..)."""
     ok = isinstance(name, str) and 0 < len(name.encode("utf-8", "surrogatepass")) <= 255 and name not in (".", "..") and not any(c in name for c in "/\\\0")
@@ -103,8 +107,14 @@ def _plain_name(name, where):
 
 def _open_in_folder(outdir, name, where=None):
     """Opens outdir/name for binary reading: a regular file, not through a symlink, never blocking
-    (a dataset folder is untrusted data: a FIFO must not hang the reader nor a device fill memory)."""
-    path = os.path.join(outdir, _plain_name(name, where or outdir))
+    (a dataset folder is untrusted data: a FIFO must not hang the reader nor a device fill memory);
+    an s3://bucket/prefix folder: the object, read by ranged GETs (boto3)."""
+    _plain_name(name, where or outdir)
+    if _is_s3(outdir):
+        from ._s3 import open_object
+
+        return open_object(outdir, name)
+    path = os.path.join(outdir, name)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -141,7 +151,7 @@ def _count(d, k, where):
 
 def read_manifest(outdir):
     path = os.path.join(outdir, "manifest.json")
-    if not os.path.lexists(path):
+    if not _is_s3(outdir) and not os.path.lexists(path):
         raise ShardError(f"{path}: no manifest.json (not a ctwindow dataset, or its run did not finish)")
     m = _read_json(outdir, "manifest.json")
     if not isinstance(m, dict) or m.get("formatVersion") not in FORMAT_VERSIONS:
@@ -215,7 +225,7 @@ def _digest_mismatch(path, idx):
 
 def read_frame(f, entry, where, full_crc=False):
     """Reads the frame of an index entry from an open shard file; returns the decoded payload dict."""
-    size = os.fstat(f.fileno()).st_size
+    size = f.size if hasattr(f, "size") else os.fstat(f.fileno()).st_size
     if entry["offset"] + entry["length"] + FRAME_OVERHEAD > size:
         raise ShardError(f"{where}: the index places it at bytes {entry['offset']}-{entry['offset'] + entry['length'] + FRAME_OVERHEAD}, the shard has {size} bytes (truncated or a damaged index)")
     f.seek(entry["offset"])

@@ -11,8 +11,11 @@ from ._core import DTYPES, FRAME_OVERHEAD, PAYLOAD_VERSION, ShardError, _open_in
 
 def map_shard(outdir, file):
     """A read-only map of a shard inside outdir (regular file, no symlink); b"" for an empty file.
-    The map stays open while any view on it lives."""
+    The map stays open while any view on it lives. An s3:// folder: the object (S3Object), each
+    record then read with one ranged GET."""
     f, size = _open_in_folder(outdir, file)
+    if hasattr(f, "fetch"):
+        return f
     with f:
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
 
@@ -73,6 +76,8 @@ def record_at(mm, entry, where):
     off, n = entry["offset"], entry["length"]
     if off + n + FRAME_OVERHEAD > len(mm):
         raise ShardError(f"{where}: the index places it at bytes {off}-{off + n + FRAME_OVERHEAD}, the shard has {len(mm)} bytes")
+    if hasattr(mm, "fetch"):  # an object in S3: the record's frame in one ranged GET
+        mm, off = mm.fetch(off, n + FRAME_OVERHEAD), 0
     (length,) = struct.unpack_from("<Q", mm, off)
     if length != n or struct.unpack_from("<I", mm, off + 8)[0] != masked_crc32c(mm[off : off + 8]):
         raise ShardError(f"{where}: frame length {length} or its CRC does not match the index ({n})")

@@ -4,14 +4,15 @@
  * opened without following a symlink, and a regular file (a FIFO would hang a reader, a device
  * grow memory without bound); every length read from JSON is checked against the file's real
  * size before anything is allocated. The readers, `verify`, `inspect` and `merge` open folder
- * files only through here.
+ * files only through here; a folder may also be `s3://bucket/prefix` (read by ranged GETs).
  *
  * @example
  *   const name = plainFileName(info.file, 'manifest.json: splits.train.shards[0].file');
- *   const { fh, size } = await openInFolder(dir, name);   // regular file, no symlink, size from fstat
+ *   const f = await openInFolder(dir, name);   // regular file, no symlink; f.size, f.read(offset, length)
  */
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { isS3Url, parseS3Url, s3Get, s3Head, s3UrlOf, type S3Error } from '../storage/s3.js';
 import { join } from 'node:path';
 import { fileKind } from '../util/file-kind.js';
 
@@ -38,13 +39,25 @@ export function plainFileName(name: unknown, where: string): string {
 }
 
 
-/**
- * Opens `<dir>/<name>` for reading: refuses a symlink (O_NOFOLLOW), opens non-blocking (a FIFO
- * cannot hang the open) and checks the open descriptor is a regular file. `name` must already
- * be a plain file name (plainFileName). The caller closes `fh`.
- */
-export async function openInFolder(dir: string, name: string): Promise<{ fh: FileHandle; size: number; path: string }> {
-  const path = join(dir, plainFileName(name, dir));
+/** `<dir>/<name>` for messages and local opens: a path, or an s3:// URL when `dir` is one. */
+export function inFolder(dir: string, name: string): string {
+  return isS3Url(dir) ? s3UrlOf(parseS3Url(dir), name) : join(dir, name);
+}
+
+/** One file of a dataset folder, open for reading: local, or an object in S3 read by ranged GETs. */
+export interface FolderFile {
+  /** Its path or URL, for messages. */
+  path: string;
+  size: number;
+  /** `length` bytes from `offset` (fewer only at the end of the file). */
+  read(offset: number, length: number): Promise<Buffer>;
+  /** The whole file in pieces, in order. */
+  chunks(chunk?: number): AsyncIterable<Buffer>;
+  close(): Promise<void>;
+}
+
+async function openLocal(dir: string, name: string): Promise<FolderFile> {
+  const path = join(dir, name);
   let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -54,30 +67,76 @@ export async function openInFolder(dir: string, name: string): Promise<{ fh: Fil
     if (code === 'ENOENT') throw Object.assign(new DatasetFolderError(`${path}: file not found`), { code });
     throw Object.assign(new DatasetFolderError(`${path}: cannot open (${code ?? (e as Error).message})`), { code });
   }
+  let size: number;
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new DatasetFolderError(`${path}: ${fileKind(st)}, not a regular file`);
-    return { fh, size: st.size, path };
+    size = st.size;
   } catch (e) {
     await fh.close();
     throw e;
   }
+  return {
+    path,
+    size,
+    async read(offset, length) {
+      const buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, size - offset)));
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesRead } = await fh.read(buf, off, buf.length - off, offset + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return off === buf.length ? buf : buf.subarray(0, off);
+    },
+    async *chunks(chunk = 1 << 20) {
+      for await (const c of fh.createReadStream({ highWaterMark: chunk, autoClose: false })) yield c as Buffer;
+    },
+    close: () => fh.close(),
+  };
 }
 
-/** The whole of a folder file of at most `maxBytes` (regular, no symlink), as a Buffer. */
-export async function readInFolder(dir: string, name: string, maxBytes: number): Promise<Buffer> {
-  const { fh, size, path } = await openInFolder(dir, name);
+async function openS3(url: string, name: string): Promise<FolderFile> {
+  const loc = parseS3Url(url);
+  let size: number;
   try {
-    if (size > maxBytes) throw Object.assign(new DatasetFolderError(`${path}: ${size} bytes, more than the ${maxBytes} expected`), { code: 'EFBIG' });
-    const buf = Buffer.allocUnsafe(size);
-    let off = 0;
-    while (off < size) {
-      const { bytesRead } = await fh.read(buf, off, size - off, off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    return off === size ? buf : buf.subarray(0, off);
+    ({ size } = await s3Head(loc, name));
+  } catch (e) {
+    throw Object.assign(new DatasetFolderError((e as Error).message), { code: (e as S3Error).code });
+  }
+  const path = s3UrlOf(loc, name);
+  const get = (offset: number, length: number) =>
+    s3Get(loc, name, { offset, length: Math.max(0, Math.min(length, size - offset)) }).catch((e) => {
+      throw Object.assign(new DatasetFolderError((e as Error).message), { code: (e as S3Error).code });
+    });
+  return {
+    path,
+    size,
+    read: get,
+    async *chunks(chunk = 8 << 20) {
+      for (let at = 0; at < size; at += chunk) yield await get(at, chunk);
+    },
+    close: async () => {},
+  };
+}
+
+/**
+ * Opens `<dir>/<name>` for reading. Local: refuses a symlink (O_NOFOLLOW), opens non-blocking
+ * (a FIFO cannot hang the open) and checks the open descriptor is a regular file. `s3://`: the
+ * object's size from a HEAD, its bytes by ranged GETs. `name` must be a plain file name.
+ */
+export async function openInFolder(dir: string, name: string): Promise<FolderFile> {
+  plainFileName(name, dir);
+  return isS3Url(dir) ? openS3(dir, name) : openLocal(dir, name);
+}
+
+/** The whole of a folder file of at most `maxBytes`, as a Buffer. */
+export async function readInFolder(dir: string, name: string, maxBytes: number): Promise<Buffer> {
+  const f = await openInFolder(dir, name);
+  try {
+    if (f.size > maxBytes) throw Object.assign(new DatasetFolderError(`${f.path}: ${f.size} bytes, more than the ${maxBytes} expected`), { code: 'EFBIG' });
+    return await f.read(0, f.size);
   } finally {
-    await fh.close();
+    await f.close();
   }
 }

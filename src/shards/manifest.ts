@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { BackendInfo, OutputDType, Quarantine, Split } from '../types.js';
 import { canonicalJson, writeFileAtomic } from './atomic.js';
 import { MANIFEST, READABLE_FORMATS } from './format.js';
-import { MAX_JSON_BYTES, plainFileName, readInFolder } from './folder.js';
+import { MAX_JSON_BYTES, inFolder, plainFileName, readInFolder } from './folder.js';
 
 /** One complete shard as listed in its index and in the manifest. */
 export interface ShardInfo {
@@ -124,7 +124,7 @@ export async function writeManifest(dir: string, m: Manifest): Promise<void> {
 
 /** Reads and checks manifest.json of a dataset folder. */
 export async function readManifest(dir: string): Promise<Manifest> {
-  const path = join(dir, MANIFEST);
+  const path = inFolder(dir, MANIFEST);
   let text: string;
   try {
     text = (await readInFolder(dir, MANIFEST, MAX_JSON_BYTES)).toString('utf8');

@@ -20,6 +20,7 @@ import { sameDigests } from './digest.js';
 import { infoOf, readShardIndex, type ShardIndex } from './shard-index.js';
 import { describeExistingOutput } from './writer.js';
 import { openInFolder, plainFileName } from './folder.js';
+import { isS3Url } from '../storage/s3.js';
 
 async function linkOrCopy(src: string, dst: string): Promise<'link' | 'copy'> {
   await rm(dst, { force: true });
@@ -101,11 +102,11 @@ async function mergeQuarantineLogs(sources: string[], manifests: Manifest[], out
         if (have) have.count += g.count;
         else reasons.set(g.reason, { ...g });
       }
-      const { fh } = await openInFolder(sources[k], plainFileName(q.file, `${sources[k]}: manifest.json quarantine.file`));
+      const f = await openInFolder(sources[k], plainFileName(q.file, `${sources[k]}: manifest.json quarantine.file`));
       try {
-        for await (const chunk of fh.createReadStream({ autoClose: false })) await dst.write(chunk as Buffer);
+        for await (const chunk of f.chunks()) await dst.write(chunk);
       } finally {
-        await fh.close();
+        await f.close();
       }
     }
     await dst.sync();
@@ -120,6 +121,7 @@ async function mergeQuarantineLogs(sources: string[], manifests: Manifest[], out
 
 export async function mergeDatasets(sources: string[], out: string, o: MergeOptions = {}): Promise<MergeResult> {
   if (!sources.length) throw new Error('merge: give at least one source dataset folder');
+  for (const src of [...sources, out]) if (isS3Url(src)) throw new Error(`merge: ${src}: s3:// folders are read by the readers, verify and inspect; merge works on local folders`);
   const existing = await describeExistingOutput(out);
   if (existing) throw new Error(`merge: ${existing}`);
   const manifests: Manifest[] = [];
@@ -163,7 +165,7 @@ export async function mergeDatasets(sources: string[], out: string, o: MergeOpti
         };
         const tmp = tmpPathFor(join(out, file));
         // Only a regular file inside the source folder is linked (never a symlink's target).
-        await (await openInFolder(sources[k], info.file)).fh.close();
+        await (await openInFolder(sources[k], info.file)).close();
         if ((await linkOrCopy(join(sources[k], info.file), tmp)) === 'link') linked++;
         else copied++;
         await writeFileAtomic(join(out, renamed.index), canonicalJson(renamed));

@@ -8,14 +8,13 @@
  * @example
  *   for await (const r of readRecords(out, { split: 'train' })) console.log(r.index, r.shape, r.pixels.length);
  */
-import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Split } from '../types.js';
 import { decodeFrameAt, decodeImages, decodePayload, FRAME_OVERHEAD, type RecordPayload } from './format.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { readShardIndex, type IndexEntry, type ShardIndex } from './shard-index.js';
 import { checkShardFile, sameDigests } from './digest.js';
-import { openInFolder } from './folder.js';
+import { openInFolder, type FolderFile } from './folder.js';
 
 export interface DecodedRecord extends RecordPayload {
   /** Images as numbers: Uint8Array for uint8; Float32Array for float32 and float16 (widened). */
@@ -49,26 +48,25 @@ export async function loadDataset(dir: string, split: Split = 'train'): Promise<
 
 /** Open shard files with random access to frames. */
 export class ShardFiles {
-  private handles = new Map<string, { fh: FileHandle; size: number }>();
+  private handles = new Map<string, FolderFile>();
   constructor(private readonly dir: string) {}
 
   /** Reads and decodes the record of `entry` in `file` (CRCs checked). */
   async read(file: string, entry: IndexEntry, position: number): Promise<DecodedRecord> {
     let h = this.handles.get(file);
     if (!h) {
-      const { fh, size } = await openInFolder(this.dir, file); // regular file inside the folder
-      this.handles.set(file, (h = { fh, size }));
+      h = await openInFolder(this.dir, file); // a regular file inside the folder, or an S3 object
+      this.handles.set(file, h);
     }
     const where = `${file} record ${entry.index}`;
     // The index is data: its length is allocated only once the frame is known to fit the file.
     if (entry.offset + entry.length + FRAME_OVERHEAD > h.size) {
       throw new Error(`${where}: the index places it at bytes ${entry.offset}–${entry.offset + entry.length + FRAME_OVERHEAD}, the shard has ${h.size} bytes (truncated or a damaged index); run ctwindow verify ${this.dir}`);
     }
-    const buf = Buffer.allocUnsafe(entry.length + FRAME_OVERHEAD);
-    const { bytesRead } = await h.fh.read(buf, 0, buf.length, entry.offset);
+    const buf = await h.read(entry.offset, entry.length + FRAME_OVERHEAD);
     let payload: Buffer;
     try {
-      ({ payload } = decodeFrameAt(buf.subarray(0, bytesRead), 0));
+      ({ payload } = decodeFrameAt(buf, 0));
     } catch (e) {
       throw new Error(`${where}: ${(e as Error).message}`);
     }
@@ -77,7 +75,7 @@ export class ShardFiles {
   }
 
   async close(): Promise<void> {
-    for (const { fh } of this.handles.values()) await fh.close();
+    for (const f of this.handles.values()) await f.close();
     this.handles.clear();
   }
 }
@@ -95,7 +93,7 @@ export async function* readRecords(dir: string, opts: ReadOptions = {}): AsyncGe
   try {
     for (const idx of indexes) {
       if (opts.verify ?? false) {
-        const problem = await checkShardFile(join(dir, idx.file), idx);
+        const problem = await checkShardFile(dir, idx.file, idx);
         if (problem) throw new Error(`${idx.file}: ${problem} (shard damaged); run ctwindow verify ${dir}`);
       }
       for (const [pos, e] of idx.entries.entries()) yield await files.read(idx.file, e, pos);

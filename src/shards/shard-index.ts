@@ -7,7 +7,6 @@
  *   const idx = await readShardIndex(dir, 'train-00000.idx.json');
  *   const { offset, length } = idx.entries[3];   // frame of record 3 starts at `offset`
  */
-import { join } from 'node:path';
 import type { Quarantine, Split } from '../types.js';
 import { FRAME_OVERHEAD, READABLE_FORMATS } from './format.js';
 import { MAX_JSON_BYTES, plainFileName, readInFolder } from './folder.js';
@@ -39,7 +38,7 @@ export interface ShardIndex extends ShardInfo {
 
 /** Reads and checks an index file; errors name the file and the field. */
 export async function readShardIndex(dir: string, file: string): Promise<ShardIndex> {
-  plainFileName(file, join(dir, file));
+  plainFileName(file, dir);
   let idx: ShardIndex;
   try {
     idx = JSON.parse((await readInFolder(dir, file, MAX_JSON_BYTES)).toString('utf8'));

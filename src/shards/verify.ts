@@ -15,6 +15,7 @@ import { readManifest, type Manifest, type ShardInfo } from './manifest.js';
 import { readShardIndex, type ShardIndex } from './shard-index.js';
 import { digestBytes, digestMismatch } from './digest.js';
 import { readInFolder } from './folder.js';
+import { isS3Url } from '../storage/s3.js';
 
 export interface VerifyProblem {
   /** Shard (or index/manifest) file the problem is in. */
@@ -143,7 +144,8 @@ export async function verifyDataset(dir: string): Promise<VerifyProblem[]> {
       if (s[k] !== sum[k]) problems.push({ shard: MANIFEST, message: `splits.${split}.${k}=${s[k]}, its shards sum to ${sum[k]}` });
     }
   }
-  for (const name of await readdir(dir)) {
+  // Shard files the manifest does not list (a local folder; an S3 prefix is not listed here).
+  for (const name of isS3Url(dir) ? [] : await readdir(dir)) {
     if (name.endsWith(SHARD_EXT) && !listed.has(name)) problems.push({ shard: name, message: 'shard file is not listed in manifest.json' });
   }
   return problems;

@@ -121,7 +121,7 @@ async function scanCommitted(dir: string, split: Split, shardBytes: number): Pro
     }
     const st = await stat(join(dir, file));
     if (idx.split !== split || idx.firstRecord !== first || st.size !== idx.bytes) break;
-    if (await checkShardFile(join(dir, file), idx)) break;
+    if (await checkShardFile(dir, file, idx)) break;
     committed.push(idx);
     first += idx.records;
   }

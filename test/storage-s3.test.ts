@@ -1,0 +1,115 @@
+/**
+ * Dataset folders in object storage (part of issue 20: reading). A real S3-compatible server
+ * (s3rver) on 127.0.0.1, started here; a dataset uploaded to it. The Node readers, `verify`,
+ * `inspect`, and the Python package's iter_batches and ShardLoader read `s3://bucket/prefix`
+ * exactly as they read the local folder; a missing object is an error naming its URL; a flipped
+ * byte is caught by verify.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { readRecords, verifyDataset, writeSyntheticDataset, type DecodedRecord } from '../src/shards/index.js';
+import { s3Client } from '../src/storage/s3.js';
+import { ctwindow, PY, PY_CWD, PY_ENV, REPO } from './helpers/shared.js';
+
+let server: S3rver;
+let local = '';
+let env: NodeJS.ProcessEnv = {};
+const BUCKET = 'ctw-test';
+
+async function upload(dir: string, prefix: string, edit: (name: string, b: Buffer) => Buffer | undefined = (_, b) => b): Promise<void> {
+  for (const name of readdirSync(dir)) {
+    const body = edit(name, readFileSync(join(dir, name)));
+    if (body) await s3Client().send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${name}`, Body: body }));
+  }
+}
+
+/** A child process, awaited without blocking this process: the S3 server runs here. */
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    p.on('close', (status) => {
+      clearTimeout(t);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+const cli = (args: string[]) => run(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), ...args], { env });
+
+async function all(dir: string): Promise<DecodedRecord[]> {
+  const out: DecodedRecord[] = [];
+  for await (const r of readRecords(dir)) out.push(r);
+  return out;
+}
+
+beforeAll(async () => {
+  const store = mkdtempSync(join(tmpdir(), 'ctw-s3rver-'));
+  server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: store, configureBuckets: [{ name: BUCKET, configs: [] }] });
+  const { port } = (await server.run()) as unknown as { port: number };
+  env = { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+  Object.assign(process.env, env); // this test file's own process: before the first client is made
+  local = mkdtempSync(join(tmpdir(), 'ctw-s3-local-'));
+  await writeSyntheticDataset(local, { seed: 17, records: { train: 6, val: 2 }, batch: 3, hw: [5, 4], shardBytes: 900, ragged: true });
+  await upload(local, 'datasets/a');
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(local, { recursive: true, force: true });
+});
+
+describe('s3://bucket/prefix datasets', () => {
+  it('the Node reader reads every record as it reads the local folder; verify passes', async () => {
+    const [a, b] = [await all(local), await all(`s3://${BUCKET}/datasets/a`)];
+    expect(b.length).toBe(a.length);
+    expect(a.length).toBeGreaterThan(2);
+    b.forEach((r, i) => {
+      expect(Buffer.from(r.images).equals(Buffer.from(a[i].images))).toBe(true);
+      expect([r.sop, r.labels, r.shard, r.position]).toEqual([a[i].sop, a[i].labels, a[i].shard, a[i].position]);
+    });
+    expect(await verifyDataset(`s3://${BUCKET}/datasets/a`)).toEqual([]);
+  });
+
+  it('ctwindow verify and inspect take an s3:// folder (credentials and endpoint from the environment)', async () => {
+    const v = await cli(['verify', `s3://${BUCKET}/datasets/a`]);
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stderr).toBe(''); // no SDK notices on the terminal
+    const i = await cli(['inspect', `s3://${BUCKET}/datasets/a`, '--json']);
+    expect(i.status, i.stderr).toBe(0);
+    expect(JSON.parse(i.stdout)).toEqual(JSON.parse(ctwindow(['inspect', local, '--json']).stdout));
+  });
+
+  it('a missing object is an error naming its URL; a flipped byte is caught by verify', async () => {
+    await upload(local, 'datasets/missing', (name, b) => (name === 'train-00001.ctws' ? undefined : b));
+    await expect(all(`s3://${BUCKET}/datasets/missing`)).rejects.toThrow(`s3://${BUCKET}/datasets/missing/train-00001.ctws: not found`);
+    await upload(local, 'datasets/damaged', (name, b) => (name === 'train-00000.ctws' ? Buffer.from(b.map((x, k) => (k === 40 ? x ^ 1 : x))) : b));
+    const problems = await verifyDataset(`s3://${BUCKET}/datasets/damaged`);
+    expect(problems.map((p) => `${p.shard}: ${p.message}`).join('\n')).toMatch(/train-00000\.ctws: crc32c [0-9a-f]{8} does not match the manifest's/);
+  });
+
+  it('the Python package: iter_batches and ShardLoader (2 workers) read s3:// as they read the folder', async () => {
+    const code = `
+import json, sys, warnings
+warnings.filterwarnings("ignore")
+import ctwindow_shards as c
+def batches(d):
+    return [[m["sop"], l.tolist(), int(x.astype("int64").sum())] for x, l, m in c.iter_batches(d)]
+def loader(d):
+    return [[m["SOPInstanceUID"], int(x.sum())] for x, y, m in c.ShardLoader(d, batch_size=4, num_workers=2, seed=3)]
+a, b = sys.argv[1], sys.argv[2]
+print(json.dumps({"batches": batches(a) == batches(b), "n": len(batches(b)), "loader": loader(a) == loader(b), "verify": c.verify_dataset(b)}))
+`;
+    const r = await run(PY, ['-c', code, local, `s3://${BUCKET}/datasets/a`], { env: { ...PY_ENV, ...env }, cwd: PY_CWD });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ batches: true, n: 6, loader: true, verify: [] });
+  }, 120_000);
+});
