@@ -7,6 +7,7 @@
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,10 @@ import { s3Client } from '../src/storage/s3.js';
 import { ctwindow, PY, PY_CWD, PY_ENV, REPO } from './helpers/shared.js';
 
 let server: S3rver;
+let proxy: Server;
+/** What the fault proxy in front of the server does: pass requests on, answer 503 to the next `fail503`, or 403 to all. */
+const fault = { fail503: 0, deny: false, seen: 0 };
+let proxied: NodeJS.ProcessEnv = {};
 let local = '';
 let env: NodeJS.ProcessEnv = {};
 const BUCKET = 'ctw-test';
@@ -57,17 +62,59 @@ beforeAll(async () => {
   const { port } = (await server.run()) as unknown as { port: number };
   env = { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
   Object.assign(process.env, env); // this test file's own process: before the first client is made
+  // A fault-injecting proxy in front of the server, for the children that read through it.
+  proxy = createServer((req, res) => {
+    fault.seen++;
+    if (fault.deny) return void res.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>');
+    if (fault.fail503 > 0) {
+      fault.fail503--;
+      return void res.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+    }
+    const up = request({ host: '127.0.0.1', port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+  proxied = { ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` };
   local = mkdtempSync(join(tmpdir(), 'ctw-s3-local-'));
   await writeSyntheticDataset(local, { seed: 17, records: { train: 6, val: 2 }, batch: 3, hw: [5, 4], shardBytes: 900, ragged: true });
   await upload(local, 'datasets/a');
 }, 60_000);
 
 afterAll(async () => {
+  proxy?.close();
   await server?.close();
   rmSync(local, { recursive: true, force: true });
 });
 
 describe('s3://bucket/prefix datasets', () => {
+  it('503s for a while are retried and the read completes; a 403 stops it with a clear error (Node CLI and Python)', async () => {
+    fault.fail503 = 3;
+    fault.seen = 0;
+    const v = await run(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), 'verify', `s3://${BUCKET}/datasets/a`], { env: proxied });
+    expect(v.status, v.stderr).toBe(0);
+    expect(fault.fail503).toBe(0);
+    expect(fault.seen).toBeGreaterThan(3);
+    fault.deny = true;
+    const denied = await run(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), 'inspect', `s3://${BUCKET}/datasets/a`], { env: proxied });
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toMatch(/s3:\/\/ctw-test\/datasets\/a\/manifest\.json: access denied \((InvalidAccessKeyId|HTTP 403)\): check AWS_ACCESS_KEY_ID/);
+    const py = await run(PY, ['-c', `import sys, ctwindow_shards as c
+try:
+    list(c.iter_batches(sys.argv[1]))
+except c.ShardError as e:
+    print("refused:", e)`, `s3://${BUCKET}/datasets/a`], { env: { ...PY_ENV, ...proxied }, cwd: PY_CWD });
+    expect(py.stdout).toMatch(/^refused: s3:\/\/ctw-test\/datasets\/a\/manifest\.json: access denied/);
+    fault.deny = false;
+    fault.fail503 = 2;
+    const again = await run(PY, ['-c', `import sys, ctwindow_shards as c
+print(sum(len(l) for _, l, _ in c.iter_batches(sys.argv[1])))`, `s3://${BUCKET}/datasets/a`], { env: { ...PY_ENV, ...proxied }, cwd: PY_CWD });
+    expect(again.status, again.stderr).toBe(0);
+    expect(Number(again.stdout.trim())).toBeGreaterThan(10);
+  }, 120_000);
+
   it('the Node reader reads every record as it reads the local folder; verify passes', async () => {
     const [a, b] = [await all(local), await all(`s3://${BUCKET}/datasets/a`)];
     expect(b.length).toBe(a.length);

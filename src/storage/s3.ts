@@ -57,11 +57,13 @@ export class S3Error extends Error {
 function explain(url: string, e: unknown): S3Error {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; message?: string };
   const status = err.$metadata?.httpStatusCode;
+  // A HEAD answer has no body to name the error: say the status instead.
+  const name = err.name && err.name !== 'Unknown' && !/^\d+$/.test(err.name) ? err.name : status ? `HTTP ${status}` : 'error';
   if (status === 404 || err.name === 'NotFound' || err.name === 'NoSuchKey') return new S3Error(url, 'not found', 'ENOENT');
   if (status === 403 || err.name === 'AccessDenied' || err.name === 'InvalidAccessKeyId' || err.name === 'SignatureDoesNotMatch') {
-    return new S3Error(url, `access denied (${err.name ?? status}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE`, 'EACCES');
+    return new S3Error(url, `access denied (${name}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE`, 'EACCES');
   }
-  return new S3Error(url, `${err.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${err.message ?? String(e)}`, 'EIO');
+  return new S3Error(url, `${name}${status && !name.startsWith('HTTP') ? ` (HTTP ${status})` : ''}: ${err.message ?? String(e)}`, 'EIO');
 }
 
 /** The object's size in bytes. */
