@@ -6,7 +6,7 @@
  * byte is caught by verify.
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { readRecords, verifyDataset, writeSyntheticDataset, type DecodedRecord } from '../src/shards/index.js';
+import { generateDataset } from '../src/fixtures/index.js';
+import { shardBytes, writePipeline } from './helpers/pipeline.js';
 import { s3Client } from '../src/storage/s3.js';
 import { ctwindow, PY, PY_CWD, PY_ENV, REPO } from './helpers/shared.js';
 
@@ -27,8 +29,10 @@ let env: NodeJS.ProcessEnv = {};
 const BUCKET = 'ctw-test';
 
 async function upload(dir: string, prefix: string, edit: (name: string, b: Buffer) => Buffer | undefined = (_, b) => b): Promise<void> {
-  for (const name of readdirSync(dir)) {
-    const body = edit(name, readFileSync(join(dir, name)));
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, name);
+    if (!statSync(path).isFile()) continue;
+    const body = edit(name, readFileSync(path));
     if (body) await s3Client().send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${name}`, Body: body }));
   }
 }
@@ -159,4 +163,39 @@ print(json.dumps({"batches": batches(a) == batches(b), "n": len(batches(b)), "lo
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ batches: true, n: 6, loader: true, verify: [] });
   }, 120_000);
+
+  it('ctwindow run reads train.csv and the DICOM tree from s3://: the shards equal a local run; a missing object is quarantined by URL; 503s are retried; a 403 stops the run', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'ctw-s3-run-'));
+    const ds = await generateDataset(join(work, 'data'), { exams: 3, slicesPerExam: 6, rows: 32, cols: 32, seed: 7 });
+    const gone = ds.slices[4];
+    const rel = gone.path.slice(join(work, 'data').length + 1);
+    await upload(join(work, 'data'), 'rsna', (name, b) => (name === rel ? undefined : b));
+    // The local twin: the same data without that file.
+    cpSync(join(work, 'data'), join(work, 'local'), { recursive: true });
+    unlinkSync(join(work, 'local', rel));
+    const cfg = (csv: string, root: string, out: string) => ({
+      source: { csv, dicomRoot: root }, split: { val: 0.3 }, window: { strategy: 'sigmoid-ensemble' }, resize: [24, 24],
+      balance: { mode: 'undersample', positiveFraction: 0.5 }, batch: { size: 4 }, output: { dir: out, shardBytes: 20_000 },
+      seed: 2, backend: 'cpu', workers: 2, quarantine: { maxFraction: 0.5 },
+    });
+    const localYaml = await writePipeline(work, cfg('local/train.csv', 'local/train', 'out-local'), 'local.yaml');
+    expect((await cli(['run', localYaml, '-q'])).status).toBe(0);
+    const s3Yaml = await writePipeline(work, cfg(`s3://${BUCKET}/rsna/train.csv`, `s3://${BUCKET}/rsna/train`, 'out-s3'), 's3.yaml');
+    fault.fail503 = 3; // fewer than the attempts one request is given (5)
+    const r = await run(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), 'run', s3Yaml, '-q'], { env: proxied });
+    expect(r.status, r.stderr).toBe(0);
+    expect(fault.fail503).toBe(0); // the 503s were met, and retried
+    const [a, b] = [await shardBytes(join(work, 'out-local')), await shardBytes(join(work, 'out-s3'))];
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [f, bytes] of a) if (f.endsWith('.ctws')) expect(bytes.equals(b.get(f)!), f).toBe(true);
+    const q = readFileSync(join(work, 'out-s3', 'quarantine.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(q.map((x) => x.reason)).toEqual([`file not found: s3://${BUCKET}/rsna/${rel}`]);
+    fault.deny = true;
+    const deniedYaml = await writePipeline(work, cfg(`s3://${BUCKET}/rsna/train.csv`, `s3://${BUCKET}/rsna/train`, 'out-denied'), 'denied.yaml');
+    const denied = await run(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), 'run', deniedYaml, '-q'], { env: proxied, cwd: work });
+    fault.deny = false;
+    expect(denied.status).toBe(2);
+    expect(denied.stderr).toMatch(/access denied \((InvalidAccessKeyId|HTTP 403)\)/);
+    rmSync(work, { recursive: true, force: true });
+  }, 180_000);
 });

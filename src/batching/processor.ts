@@ -11,7 +11,7 @@ import type { DicomImage, SliceRef } from '../types.js';
 import { decodeDicom, huFrame, huProblem } from '../dicom/index.js';
 import { applyWindow, sliceMeta, windowProblem } from '../windowing/index.js';
 import { tensorBytes } from './quantize.js';
-import { fail, readSliceBytes, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceResult } from './slice.js';
+import { fail, fetchRemoteSlices, readSliceBytes, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceResult } from './slice.js';
 
 export { fail, type BatchProcessor, type DecodedSlice, type ProcessorOptions, type SliceFail, type SliceOk, type SliceResult } from './slice.js';
 
@@ -60,7 +60,8 @@ export class InProcessProcessor implements BatchProcessor {
   async process(refs: SliceRef[]): Promise<SliceResult[]> {
     const results: SliceResult[] = new Array(refs.length);
     const decoded: (DecodedSlice & { i: number })[] = [];
-    const files = refs.map((r) => readSliceBytes(r));
+    const remote = await fetchRemoteSlices(refs);
+    const files = refs.map((r, i) => remote[i] ?? readSliceBytes(r));
     for (let i = 0; i < refs.length; i++) {
       const f = files[i];
       if (!(f instanceof Uint8Array)) { results[i] = f; continue; }

@@ -8,7 +8,8 @@
  */
 import type { OutputDType, Quarantine, SliceRef } from '../types.js';
 import type { SliceWindowMeta, WindowPlan } from '../windowing/plan.js';
-import { InputFileError, readRegularFileSync } from '../dicom/read-file.js';
+import { InputFileError, MAX_INPUT_BYTES, readRegularFileSync } from '../dicom/read-file.js';
+import { isS3Url, s3GetUrl, type S3Error } from '../storage/s3.js';
 
 export interface SliceOk { ok: true; ref: SliceRef; bytes: Uint8Array }
 export interface SliceFail { ok: false; ref: SliceRef; quarantine: Quarantine }
@@ -51,3 +52,27 @@ export function fail(ref: SliceRef, stage: Quarantine['stage'], reason: string):
 
 
 export interface DecodedSlice { ref: SliceRef; rows: number; cols: number; hu: Float32Array; meta: SliceWindowMeta }
+
+/**
+ * The bytes of the refs that live in object storage (s3://), fetched concurrently (the chunk's
+ * GETs overlap each other and the decoding of the chunk before): bytes, or the quarantine of a
+ * missing or oversized object in the words a local file gets. Access and server errors that
+ * outlast the retries throw: they stop the run. Local refs: undefined (read as before).
+ */
+export async function fetchRemoteSlices(refs: SliceRef[]): Promise<(Uint8Array | SliceFail | undefined)[]> {
+  if (!refs.some((r) => isS3Url(r.path))) return refs.map(() => undefined);
+  return Promise.all(
+    refs.map(async (r) => {
+      if (!isS3Url(r.path)) return undefined;
+      try {
+        const b = await s3GetUrl(r.path, MAX_INPUT_BYTES);
+        return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      } catch (e) {
+        const err = e as S3Error;
+        if (err.code === 'ENOENT') return fail(r, 'read', `file not found: ${r.path}`);
+        if (err.code === 'EFBIG') return fail(r, 'read', `${err.reason}: ${r.path}`);
+        throw e;
+      }
+    }),
+  );
+}

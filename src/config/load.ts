@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { isS3Url } from '../storage/s3.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { pipelineSchema, type PipelineConfig } from './schema.js';
@@ -75,8 +76,9 @@ export const BYTE_NEUTRAL_KEYS = ['output.dir', 'output.io', 'workers', 'quarant
  */
 export function outputAffecting(config: PipelineConfig, base: string): Record<string, unknown> {
   const out = structuredClone(config) as Record<string, any>;
-  out.source.csv = relative(base, config.source.csv);
-  out.source.dicomRoot = relative(base, config.source.dicomRoot);
+  const rel = (p: string) => (isS3Url(p) ? p : relative(base, p));
+  out.source.csv = rel(config.source.csv);
+  out.source.dicomRoot = rel(config.source.dicomRoot);
   for (const k of BYTE_NEUTRAL_KEYS) {
     const path = k.split('.');
     let node = out;
@@ -102,7 +104,7 @@ export function validateConfig(raw: unknown, file: string, base: string): Loaded
   const r = pipelineSchema.safeParse(raw, { reportInput: true });
   if (!r.success) throw new ConfigError(file, r.error.issues.map((i) => describeIssue(i)));
   const config = r.data;
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const abs = (p: string) => (isAbsolute(p) || isS3Url(p) ? p : resolve(base, p));
   config.source.csv = abs(config.source.csv);
   config.source.dicomRoot = abs(config.source.dicomRoot);
   config.output.dir = abs(config.output.dir);
@@ -139,7 +141,7 @@ export async function loadConfig(file: string, overrides: string[] = []): Promis
     const [group, name] = key.split('.');
     if (!PATH_KEYS.some(([g, n]) => g === group && n === name)) continue;
     const node = (raw as Record<string, Record<string, unknown>>)[group];
-    if (typeof node?.[name] === 'string' && !isAbsolute(node[name] as string)) node[name] = resolve(node[name] as string);
+    if (typeof node?.[name] === 'string' && !isAbsolute(node[name] as string) && !isS3Url(node[name] as string)) node[name] = resolve(node[name] as string);
   }
   return validateConfig(raw, file, dirname(resolve(file)));
 }

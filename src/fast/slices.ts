@@ -16,7 +16,7 @@ import { decodeDicomSync, initCodecs } from '../dicom/decode.js';
 import { DicomDecodeError } from '../dicom/errors.js';
 import { huFrame, huProblem } from '../dicom/hu.js';
 import type { BufferPool } from './buffer-pool.js';
-import { fail, readSliceBytes, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/slice.js';
+import { fail, fetchRemoteSlices, readSliceBytes, type DecodedSlice, type ProcessorOptions, type SliceResult } from '../batching/slice.js';
 import { windowProblem } from '../windowing/problem.js';
 import { sliceMeta } from '../windowing/meta.js';
 import { storedIndex } from './stored-index.js';
@@ -72,8 +72,10 @@ export async function processChunk(refs: SliceRef[], opts: ProcessorOptions, buf
   const results: SliceResult[] = new Array(refs.length);
   const lut: (LutSlice & { i: number })[] = [];
   const slow: (DecodedSlice & { i: number })[] = [];
-  const files = refs.map((r) => readSync(r, buffers?.read));
-  const reads = buffers ? files.filter((f): f is Uint8Array => f instanceof Uint8Array) : [];
+  const remote = await fetchRemoteSlices(refs);
+  const files = refs.map((r, i) => remote[i] ?? readSync(r, buffers?.read));
+  // Only pooled local reads go back to the pool (an object's bytes are its own buffer).
+  const reads = buffers ? files.filter((f, i): f is Uint8Array => f instanceof Uint8Array && remote[i] === undefined) : [];
   for (let i = 0; i < refs.length; i++) {
     const f = files[i];
     if (!(f instanceof Uint8Array)) {

@@ -23,6 +23,7 @@
  *   new Worker(new URL('./worker.js', import.meta.url), { workerData: { opts, slabs: { capBytes: 192 << 20 } } });
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { S3Error } from '../storage/s3.js';
 import type { ProcessorOptions, SliceFail, SliceOk, SliceResult } from '../batching/slice.js';
 import type { SliceRef } from '../types.js';
 import { BufferPool } from './buffer-pool.js';
@@ -93,6 +94,8 @@ port.on('message', async (msg: ChunkRequest | RecycleMessage | RecycleSlotsMessa
   } catch (e) {
     for (const v of taken) slabs.untake(v);
     fresh.push(...slabs.drainNew());
-    port.postMessage({ id: msg.id, error: (e as Error)?.stack ?? String(e), ...(fresh.length ? { slabs: fresh } : {}) } satisfies ChunkReply);
+    // An object-storage failure is told in its own words (URL and reason), not as a stack.
+    const told = e instanceof S3Error ? e.message : (e as Error)?.stack ?? String(e);
+    port.postMessage({ id: msg.id, error: told, ...(fresh.length ? { slabs: fresh } : {}) } satisfies ChunkReply);
   }
 });

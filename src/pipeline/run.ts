@@ -44,6 +44,7 @@ import {
 import { writeFileAtomic } from '../shards/atomic.js';
 import { LOCK_FILE, lockOutputFolder, type FolderLock } from '../shards/lock.js';
 import { QuarantineLog, readQuarantineReplay } from './quarantine-log.js';
+import { isS3Url, s3CheckPrefix } from '../storage/s3.js';
 import type { BackendInfo, Quarantine, SliceRef, Split } from '../types.js';
 
 const require = createRequire(import.meta.url);
@@ -147,7 +148,7 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
   if (finished) return finished;
   const splits: Split[] = config.split.val > 0 ? ['train', 'val'] : ['train'];
   const sourceOpts = sourceOptions(config, opts.partition);
-  await checkSource(sourceOpts);
+  await checkSource(sourceOpts, !!config.context);
 
   // --- count ---------------------------------------------------------------------------------
   const counts = await countSource(sourceOpts, splits);
@@ -399,8 +400,17 @@ function sourceOptions(config: LoadedConfig['config'], partition: RunOptions['pa
 }
 
 /** The CSV's header and the DICOM root folder, before any work. */
-async function checkSource(opts: SourceOptions): Promise<void> {
+async function checkSource(opts: SourceOptions, context: boolean): Promise<void> {
   await checkCsvHeader(opts);
+  if (isS3Url(opts.dicomRoot)) {
+    if (context) throw new SourceError(`source.dicomRoot: ${opts.dicomRoot}: slice context reads each series' folder for its neighbours; it needs a local dicomRoot (s3:// is not supported with context yet)`);
+    try {
+      await s3CheckPrefix(opts.dicomRoot);
+    } catch (e) {
+      throw new SourceError(`source.dicomRoot: ${(e as Error).message}`);
+    }
+    return;
+  }
   let isDir = false;
   try {
     isDir = (await stat(opts.dicomRoot)).isDirectory();

@@ -9,11 +9,25 @@
  *   }
  */
 import { createReadStream } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import { isS3Url, s3Stream } from '../storage/s3.js';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import _ from 'highland';
 import type { Quarantine, SliceRef } from '../types.js';
 import { partitionOf, splitOf } from './hash.js';
+
+
+/** The CSV as a byte stream: a local file, or an s3:// object (one GET, streamed). */
+function openCsv(csv: string): Readable {
+  if (!isS3Url(csv)) return createReadStream(csv);
+  const out = new PassThrough();
+  s3Stream(csv).then(
+    (body) => body.on('error', (e) => out.destroy(e)).pipe(out),
+    (e: Error & { code?: string }) => out.destroy(Object.assign(new Error(e.message), { code: e.code })),
+  );
+  return out;
+}
 
 export interface SourceOptions {
   csv: string;
@@ -41,10 +55,10 @@ const UID_RE = /^[0-9A-Za-z._-]+$/;
 /** Reads the header line; throws SourceError naming the file and the missing columns. */
 export async function checkCsvHeader(opts: SourceOptions): Promise<string[]> {
   const header = await new Promise<string[]>((resolveHeader, reject) => {
-    const stream = createReadStream(opts.csv);
+    const stream = openCsv(opts.csv);
     const parser = parse({ to_line: 1, bom: true, trim: true, record_delimiter: ['\r\n', '\n', '\r'] });
     let got: string[] | undefined;
-    stream.on('error', (e: NodeJS.ErrnoException) => reject(new SourceError(`${opts.csv}: cannot read the CSV (${e.code ?? e.message})`)));
+    stream.on('error', (e: NodeJS.ErrnoException) => reject(new SourceError(isS3Url(opts.csv) ? `source.csv: ${e.message}` : `${opts.csv}: cannot read the CSV (${e.code ?? e.message})`)));
     parser.on('data', (row: string[]) => (got ??= row));
     parser.on('error', (e) => reject(new SourceError(`${opts.csv}: line 1: ${e.message}`)));
     parser.on('end', () => resolveHeader(got ?? []));
@@ -105,7 +119,7 @@ export function rowToItem(record: Record<string, string | undefined>, line: numb
       series,
       sop,
       label,
-      path: join(opts.dicomRoot, study, series, `${sop}.dcm`),
+      path: isS3Url(opts.dicomRoot) ? `${opts.dicomRoot.replace(/\/+$/, '')}/${study}/${series}/${sop}.dcm` : join(opts.dicomRoot, study, series, `${sop}.dcm`),
       row: line,
       split: splitOf(study, opts.seed, opts.valFraction),
     },
@@ -133,7 +147,7 @@ export function readSource(opts: SourceOptions): AsyncIterable<SourceItem> {
   parser.on('skip', (err: Error & { lines?: number }) => {
     pending.push({ kind: 'quarantine', quarantine: { stage: 'csv', row: err.lines, reason: `${opts.csv.split('/').pop()}: line ${err.lines ?? '?'}: ${err.message}` } });
   });
-  const file = createReadStream(opts.csv);
+  const file = openCsv(opts.csv);
   file.on('error', (e) => parser.destroy(e));
   file.pipe(parser);
   let refs = 0;

@@ -11,7 +11,7 @@
  *   const { size } = await s3Head(loc, 'manifest.json');
  *   const bytes = await s3Get(loc, 'train-00000.ctws', { offset: 0, length: 16 });
  */
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 export interface S3Location {
   bucket: string;
@@ -64,6 +64,46 @@ function explain(url: string, e: unknown): S3Error {
     return new S3Error(url, `access denied (${name}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE`, 'EACCES');
   }
   return new S3Error(url, `${name}${status && !name.startsWith('HTTP') ? ` (HTTP ${status})` : ''}: ${err.message ?? String(e)}`, 'EIO');
+}
+
+/** An object as a stream, from its full URL (s3://bucket/key). */
+export async function s3Stream(url: string): Promise<NodeJS.ReadableStream & import('node:stream').Readable> {
+  const { bucket, prefix: key } = parseS3Url(url);
+  try {
+    const r = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return r.Body as unknown as import('node:stream').Readable;
+  } catch (e) {
+    throw explain(url, e);
+  }
+}
+
+/** An object's bytes from its full URL (s3://bucket/key); an object over `maxBytes` is refused before its body is read. */
+export async function s3GetUrl(url: string, maxBytes = Infinity): Promise<Buffer> {
+  const { bucket, prefix: key } = parseS3Url(url);
+  let r;
+  try {
+    r = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (e) {
+    throw explain(url, e);
+  }
+  const size = Number(r.ContentLength ?? 0);
+  if (size > maxBytes) {
+    (r.Body as unknown as { destroy?: () => void }).destroy?.();
+    throw new S3Error(url, `file too large (${size} bytes, at most ${maxBytes})`, 'EFBIG');
+  }
+  const bytes = await r.Body!.transformToByteArray();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Whether the bucket exists and answers these credentials (a run's dicomRoot): throws S3Error otherwise. */
+export async function s3CheckPrefix(url: string): Promise<void> {
+  const loc = parseS3Url(url);
+  try {
+    await s3Client().send(new HeadBucketCommand({ Bucket: loc.bucket }));
+  } catch (e) {
+    const err = explain(url, e);
+    throw err.code === 'ENOENT' ? new S3Error(url, 'no such bucket', 'ENOENT') : err;
+  }
 }
 
 /** The object's size in bytes. */
