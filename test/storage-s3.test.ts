@@ -16,7 +16,7 @@ import S3rver from 's3rver';
 import { readRecords, verifyDataset, writeSyntheticDataset, type DecodedRecord } from '../src/shards/index.js';
 import { generateDataset } from '../src/fixtures/index.js';
 import { shardBytes, writePipeline } from './helpers/pipeline.js';
-import { s3Client } from '../src/storage/s3.js';
+import { s3Client, s3Get, s3List } from '../src/storage/s3.js';
 import { ctwindow, PY, PY_CWD, PY_ENV, REPO } from './helpers/shared.js';
 
 let server: S3rver;
@@ -196,6 +196,66 @@ print(json.dumps({"batches": batches(a) == batches(b), "n": len(batches(b)), "lo
     fault.deny = false;
     expect(denied.status).toBe(2);
     expect(denied.stderr).toMatch(/access denied \((InvalidAccessKeyId|HTTP 403)\)/);
+    rmSync(work, { recursive: true, force: true });
+  }, 180_000);
+
+  it('output.dir on s3://: the objects equal a local run\'s files; a run killed with SIGKILL resumes on S3 to the same bytes; a second run is refused', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'ctw-s3-out-'));
+    await generateDataset(join(work, 'data'), { exams: 5, slicesPerExam: 12, rows: 48, cols: 48, seed: 3 });
+    const cfg = (out: string) => ({
+      source: { csv: 'data/train.csv', dicomRoot: 'data/train' }, split: { val: 0.3 }, window: { strategy: 'sigmoid-ensemble' }, resize: [48, 48],
+      balance: { mode: 'oversample', positiveFraction: 0.5 }, batch: { size: 4 }, output: { dir: out, shardBytes: 40_000 }, seed: 9, backend: 'cpu', workers: 0,
+    });
+    const localYaml = await writePipeline(work, cfg('out-local'), 'local.yaml');
+    const t0 = Date.now();
+    expect((await cli(['run', localYaml, '-q'])).status).toBe(0);
+    const fullMs = Date.now() - t0;
+    const want = await shardBytes(join(work, 'out-local'));
+    const objects = async (prefix: string) => {
+      const loc = { bucket: BUCKET, prefix };
+      const m = new Map<string, Buffer>();
+      for (const o of await s3List(loc)) if (o.name.endsWith('.ctws') || o.name.endsWith('.idx.json')) m.set(o.name, await s3Get(loc, o.name));
+      return new Map([...m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    };
+    const same = async (prefix: string) => {
+      const got = await objects(prefix);
+      expect([...got.keys()], prefix).toEqual([...want.keys()]);
+      for (const [f, b] of want) expect(got.get(f)!.equals(b), `${prefix}: ${f}`).toBe(true);
+      expect(await verifyDataset(`s3://${BUCKET}/${prefix}`)).toEqual([]);
+    };
+    const s3Yaml = await writePipeline(work, cfg(`s3://${BUCKET}/out/full`), 's3.yaml');
+    const r = await cli(['run', s3Yaml, '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    await same('out/full');
+    const again = await cli(['run', s3Yaml, '-q']);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain(`output s3://${BUCKET}/out/full already holds a complete dataset`);
+    // Killed with SIGKILL part-way (twice), then --resume: the same objects.
+    const killYaml = await writePipeline(work, cfg(`s3://${BUCKET}/out/killed`), 'killed.yaml');
+    let midway = 0;
+    for (const resume of [false, true]) {
+      // SIGKILL as soon as the prefix holds a committed shard (and, on the resume, a new one) but no manifest.
+      const before = (await s3List({ bucket: BUCKET, prefix: 'out/killed' })).filter((o) => o.name.endsWith('.ctws')).length;
+      const child = spawn(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), 'run', killYaml, '-q', ...(resume ? ['--resume'] : [])], { cwd: REPO, env: { ...process.env, ...env }, stdio: 'ignore' });
+      const exited = new Promise<string | null>((ok) => child.on('exit', (_, signal) => ok(signal)));
+      let done = false;
+      void exited.then(() => (done = true));
+      while (!done) {
+        const names = (await s3List({ bucket: BUCKET, prefix: 'out/killed' })).map((o) => o.name);
+        if (names.filter((n) => n.endsWith('.ctws')).length > before && !names.includes('manifest.json')) {
+          child.kill('SIGKILL');
+          break;
+        }
+        await new Promise((ok) => setTimeout(ok, 5));
+      }
+      const signal = await exited;
+      const names = (await s3List({ bucket: BUCKET, prefix: 'out/killed' })).map((o) => o.name);
+      if (signal === 'SIGKILL' && !names.includes('manifest.json')) midway++;
+    }
+    expect(midway, 'no kill landed between a shard and the manifest').toBe(2);
+    const resumed = await cli(['run', killYaml, '-q', '--resume']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    await same('out/killed');
     rmSync(work, { recursive: true, force: true });
   }, 180_000);
 });

@@ -38,13 +38,15 @@ import {
   summarizeSplit,
   writeManifest,
   FORMAT_VERSION,
+  MANIFEST,
   type Manifest,
   type ShardWriter,
 } from '../shards/index.js';
 import { writeFileAtomic } from '../shards/atomic.js';
 import { LOCK_FILE, lockOutputFolder, type FolderLock } from '../shards/lock.js';
-import { QuarantineLog, readQuarantineReplay } from './quarantine-log.js';
+import { QUARANTINE_FILE, QuarantineLog, readQuarantineReplay } from './quarantine-log.js';
 import { isS3Url, s3CheckPrefix } from '../storage/s3.js';
+import { stageOutput, type OutputMirror } from '../storage/mirror.js';
 import type { BackendInfo, Quarantine, SliceRef, Split } from '../types.js';
 
 const require = createRequire(import.meta.url);
@@ -54,6 +56,8 @@ const VERSION: string = require('../../package.json').version;
 export const RUN_RECORD = 'run.json';
 
 export interface RunOptions {
+  /** Internal: an output in object storage, written through a staging folder (storage/mirror.ts). */
+  mirror?: OutputMirror;
   /** `dotted.key=value` overrides, values parsed as YAML. */
   overrides?: string[];
   /** Continue a killed run in the same output folder. */
@@ -124,7 +128,17 @@ interface SplitState {
 export async function runPipeline(configPath: string, opts: RunOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
   const loaded = await loadConfig(configPath, opts.overrides ?? []);
-  const outDir = outputDir(loaded.config.output.dir, opts.partition);
+  const target = outputDir(loaded.config.output.dir, opts.partition);
+  // Object storage: the run writes a staging folder, each complete file is uploaded (mirror.ts).
+  let staged: Awaited<ReturnType<typeof stageOutput>> | undefined;
+  if (isS3Url(target)) {
+    try {
+      staged = await stageOutput(target, !!opts.resume);
+    } catch (e) {
+      throw new RunError(`output.dir: ${(e as Error).message}`);
+    }
+  }
+  const outDir = staged?.stage ?? target;
   // One run per folder: a second run, or a --resume while this one lives, is refused.
   let lock: FolderLock;
   try {
@@ -133,9 +147,14 @@ export async function runPipeline(configPath: string, opts: RunOptions = {}): Pr
     throw e instanceof OutputFolderError ? new RunError(e.message) : e;
   }
   try {
-    return await runLocked(loaded, outDir, opts, t0);
+    const summary = await runLocked(loaded, outDir, { ...opts, mirror: staged?.mirror }, t0);
+    return staged ? { ...summary, outDir: target } : summary;
+  } catch (e) {
+    if (staged && e instanceof RunAborted) throw new RunAborted(target, e.committed, e.slices);
+    throw e;
   } finally {
     await lock.release();
+    await staged?.cleanup();
   }
 }
 
@@ -164,10 +183,20 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
   let quarantine!: QuarantineLog;
   try {
     await writeFileAtomic(join(outDir, RUN_RECORD), JSON.stringify({ configHash: loaded.hash, config: loaded.outputKeys, formatVersion: FORMAT_VERSION }, null, 2) + '\n');
+    await opts.mirror?.put(RUN_RECORD);
     const replay = opts.resume ? readQuarantineReplay(outDir) : new Map<string, Quarantine>();
     // The log is durable before each shard commit: it always covers the committed records.
     const beforeCommit = () => quarantine.sync();
-    for (const split of splits) states.set(split, await openSplit(outDir, split, config, counts, !!opts.resume, replay, beforeCommit));
+    // Object storage: the log (covering the committed records), the index, then the shard.
+    const mirror = opts.mirror;
+    const afterCommit = mirror
+      ? async (index: string, shard: string) => {
+          await mirror.put(QUARANTINE_FILE);
+          await mirror.put(index);
+          await mirror.putAndDrop(shard);
+        }
+      : undefined;
+    for (const split of splits) states.set(split, await openSplit(outDir, split, config, counts, !!opts.resume, replay, beforeCommit, afterCommit));
     quarantine = new QuarantineLog(outDir); // only once the folder has taken the run
   } catch (e) {
     await processor.close(); // worker threads left running would keep the process alive
@@ -333,6 +362,10 @@ async function runLocked(loaded: LoadedConfig, outDir: string, opts: RunOptions,
     ...(context ? { context: context.summary() } : {}),
   };
   await writeManifest(outDir, manifest);
+  if (opts.mirror) {
+    await opts.mirror.put(QUARANTINE_FILE);
+    await opts.mirror.put(MANIFEST); // last: its object marks the dataset complete
+  }
   return { outDir, manifest, backend, elapsedMs: Date.now() - t0, slicesWritten, resumedRecords, alreadyComplete: false, warnings, problems };
 }
 
@@ -343,7 +376,7 @@ function outputDir(dir: string, partition: RunOptions['partition']): string {
   if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
     throw new RunError(`--partition: expected i/N with 0 ≤ i < N, got ${index}/${count}`);
   }
-  return join(dir, `part-${index}-of-${count}`);
+  return isS3Url(dir) ? `${dir.replace(/\/+$/, '')}/part-${index}-of-${count}` : join(dir, `part-${index}-of-${count}`);
 }
 
 /**
@@ -471,9 +504,9 @@ async function startEngine(config: LoadedConfig['config'], outDir: string, opts:
 
 async function openSplit(
   outDir: string, split: Split, config: LoadedConfig['config'], counts: SourceCounts, resume: boolean,
-  replayFailures: Map<string, Quarantine>, beforeCommit: () => Promise<void>,
+  replayFailures: Map<string, Quarantine>, beforeCommit: () => Promise<void>, afterCommit?: (index: string, shard: string) => Promise<void>,
 ): Promise<SplitState> {
-  const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume, io: config.output.io, sha256: config.output.sha256, beforeCommit });
+  const writer = await openShardWriter({ dir: outDir, split, shardBytes: config.output.shardBytes, resume, io: config.output.io, sha256: config.output.sha256, beforeCommit, afterCommit });
   const balanced = config.balance.applyTo === 'all' || split === 'train';
   // Folders written before quarantine.jsonl kept the failures in the index entries.
   for (const q of writer.committedNotes) if (q.sop) replayFailures.set(`${q.row}:${q.sop}`, q);

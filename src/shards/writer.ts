@@ -43,6 +43,8 @@ export interface ShardWriterOptions {
   openFile?: OpenFile;
   /** Runs before each shard is committed (its index written): the pipeline makes its quarantine log durable here. */
   beforeCommit?: () => Promise<void>;
+  /** Runs once a shard is committed (index and shard under their final names): the pipeline uploads them here. */
+  afterCommit?: (index: string, shard: string) => Promise<void>;
 }
 
 export interface ShardWriter {
@@ -201,6 +203,7 @@ export async function openShardWriter(opts: ShardWriterOptions): Promise<ShardWr
       await writeFileAtomic(join(dir, idxFile), canonicalJson(idx));
       await rename(tmpPathFor(join(dir, file)), join(dir, file));
       shards.push(infoOf(idx));
+      await opts.afterCommit?.(idxFile, file);
     });
   }
 

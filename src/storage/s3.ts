@@ -11,7 +11,7 @@
  *   const { size } = await s3Head(loc, 'manifest.json');
  *   const bytes = await s3Get(loc, 'train-00000.ctws', { offset: 0, length: 16 });
  */
-import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
 export interface S3Location {
   bucket: string;
@@ -128,4 +128,42 @@ export async function s3Get(loc: S3Location, name: string, range?: { offset: num
   } catch (e) {
     throw explain(s3UrlOf(loc, name), e);
   }
+}
+
+/** Every key under the location's prefix, relative to it (`train-00000.ctws`, …), by pages. */
+export async function s3List(loc: S3Location): Promise<{ name: string; size: number }[]> {
+  const out: { name: string; size: number }[] = [];
+  const prefix = loc.prefix ? `${loc.prefix}/` : '';
+  let token: string | undefined;
+  do {
+    let r;
+    try {
+      r = await s3Client().send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix, ContinuationToken: token }));
+    } catch (e) {
+      throw explain(`s3://${loc.bucket}/${prefix}`, e);
+    }
+    for (const o of r.Contents ?? []) if (o.Key) out.push({ name: o.Key.slice(prefix.length), size: Number(o.Size ?? 0) });
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/**
+ * Uploads a local file as `<prefix>/<name>`: one object that appears only when complete
+ * (multipart for large files, 16 MiB parts, 4 in flight).
+ */
+export async function s3Put(loc: S3Location, name: string, path: string): Promise<void> {
+  const { Upload } = await import('@aws-sdk/lib-storage');
+  const { createReadStream } = await import('node:fs');
+  try {
+    await new Upload({ client: s3Client(), params: { Bucket: loc.bucket, Key: keyOf(loc, name), Body: createReadStream(path) }, partSize: 16 << 20, queueSize: 4 }).done();
+  } catch (e) {
+    throw explain(s3UrlOf(loc, name), e);
+  }
+}
+
+/** Downloads `<prefix>/<name>` to a local file. */
+export async function s3Download(loc: S3Location, name: string, path: string): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(path, await s3Get(loc, name));
 }
