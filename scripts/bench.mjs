@@ -342,6 +342,8 @@ async function optional(file, fn, call) {
 log('bench: decode per transfer syntax, shard read, webgpu (when present)…');
 const decodeSyntax = haveCorpus ? await optional('decode.mjs', 'benchDecode', (f) => f({ seconds: QUICK ? 0.2 : 0.5 })) : { skipped: 'no shared corpus' };
 const readRows = await optional('read.mjs', 'benchRead', (f) => f(join(WORK, 'out-run')));
+log('bench: object storage: the run with its DICOM (and output) on a local S3 server…');
+const s3Rows = await optional('s3.mjs', 'benchS3', (f) => f({ csv: source.csv, root: source.root, work: WORK, slices: N }));
 log('bench: readers against one np.load per slice (256², 512²)…');
 const loaderRows = await optional('loader.mjs', 'benchLoader', (f) => f({ mb: QUICK ? 60 : 300 }));
 // The full WebGPU table: node scripts/bench/webgpu.mjs (here its quick form keeps the bench short).
@@ -399,6 +401,7 @@ const results = {
   },
   decodePerSyntax: decodeSyntax,
   readers: loaderRows,
+  objectStorage: s3Rows,
   context,
   read: readRows,
   webgpu,
@@ -436,6 +439,10 @@ if (Array.isArray(loaderRows)) {
     console.log(`  ${r.size}², ${r.slices} slices, ${r.mb} MB: np.load per slice ${cell('np_load_per_slice')}; ShardLoader ${cell('ShardLoader')}, NCHW float32 ${cell('ShardLoader_NCHW_float32')}, 2 workers ${cell('ShardLoader_2_workers')}; iter_batches ${cell('iter_batches')}; Node ShardDataset ${cell('node_ShardDataset')}`);
   }
 } else show('loader', loaderRows);
+if (Array.isArray(s3Rows)) {
+  console.log(`object storage (s3rver on 127.0.0.1, same disk), whole \`ctwindow run\` of ${N} slices, 512² uint8:`);
+  for (const r of s3Rows) console.log(`  ${pad(r.what, 40)}${lpad(r.slices_per_s, 8)} slices/s  (${r.seconds} s)`);
+} else show('object storage', s3Rows);
 if (Array.isArray(webgpu?.rows)) {
   console.log(`webgpu windowing (${webgpu.adapter?.description ?? 'adapter'}${webgpu.software ? ', software' : ''}), batch ${webgpu.batch}:`);
   for (const r of webgpu.rows) console.log(`  ${pad(r.strategy, 30)} webgpu ${lpad(r.webgpu_slices_per_s, 8)}/s  uint8 ${lpad(r.webgpu_uint8_slices_per_s, 8)}/s  tfjs cpu ops ${lpad(r.cpu_slices_per_s, 8)}/s`);
