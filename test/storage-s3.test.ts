@@ -164,7 +164,7 @@ print(json.dumps({"batches": batches(a) == batches(b), "n": len(batches(b)), "lo
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ batches: true, n: 6, loader: true, verify: [] });
   }, 120_000);
 
-  it('ctwindow run reads train.csv and the DICOM tree from s3://: the shards equal a local run; a missing object is quarantined by URL; 503s are retried; a 403 stops the run', async () => {
+  it('ctwindow run reads train.csv and the DICOM tree from s3:// (and writes there): the shards equal a local run; a missing object is quarantined by URL; 503s are retried; a 403 stops the run', async () => {
     const work = mkdtempSync(join(tmpdir(), 'ctw-s3-run-'));
     const ds = await generateDataset(join(work, 'data'), { exams: 3, slicesPerExam: 6, rows: 32, cols: 32, seed: 7 });
     const gone = ds.slices[4];
@@ -188,6 +188,15 @@ print(json.dumps({"batches": batches(a) == batches(b), "n": len(batches(b)), "lo
     const [a, b] = [await shardBytes(join(work, 'out-local')), await shardBytes(join(work, 'out-s3'))];
     expect([...b.keys()]).toEqual([...a.keys()]);
     for (const [f, bytes] of a) if (f.endsWith('.ctws')) expect(bytes.equals(b.get(f)!), f).toBe(true);
+    // Source and output both on the server: the objects are the local run's files.
+    const bothYaml = await writePipeline(work, cfg(`s3://${BUCKET}/rsna/train.csv`, `s3://${BUCKET}/rsna/train`, `s3://${BUCKET}/out/both`), 'both.yaml');
+    const both = await cli(['run', bothYaml, '-q']);
+    expect(both.status, both.stderr).toBe(0);
+    const loc = { bucket: BUCKET, prefix: 'out/both' };
+    const stored = (await s3List(loc)).map((o) => o.name).filter((n) => n.endsWith('.ctws')).sort();
+    expect(stored).toEqual([...a.keys()].filter((f) => f.endsWith('.ctws')));
+    for (const f of stored) expect((await s3Get(loc, f)).equals(a.get(f)!), `out/both/${f}`).toBe(true);
+    expect(await verifyDataset(`s3://${BUCKET}/out/both`)).toEqual([]);
     const q = readFileSync(join(work, 'out-s3', 'quarantine.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(q.map((x) => x.reason)).toEqual([`file not found: s3://${BUCKET}/rsna/${rel}`]);
     fault.deny = true;
