@@ -118,6 +118,36 @@ describe('headers that claim more than the file holds', () => {
   }, 90_000);
 });
 
+describe('quarantine at scale', () => {
+  it('20,000 rows whose files are all missing: a small manifest with counts and 100 examples, every row in quarantine.jsonl, bounded memory', async () => {
+    const base = join(root, 'many');
+    mkdirSync(join(base, 'empty'), { recursive: true });
+    const rows = ['StudyInstanceUID,SeriesInstanceUID,SOPInstanceUID,pe_present_on_image'];
+    for (let i = 0; i < 20_000; i++) rows.push(`1.2.${i >> 8},1.2.${i >> 8}.1,1.2.${i >> 8}.1.${i},${i % 5 === 0 ? 1 : 0}`);
+    writeFileSync(join(base, 'train.csv'), rows.join('\n') + '\n');
+    const yaml = await writePipeline(base, {
+      source: { csv: 'train.csv', dicomRoot: 'empty' }, split: { val: 0 }, window: { strategy: 'lung' }, resize: [16, 16],
+      balance: { mode: 'none' }, batch: { size: 32 }, output: { dir: 'out' }, backend: 'cpu', workers: 2,
+    });
+    const timed = existsSync('/usr/bin/time');
+    const r = timed
+      ? spawnSync('/usr/bin/time', ['-f', 'peak-kb %M', process.execPath, join(REPO, 'bin', 'ctwindow.js'), 'run', yaml, '-q'], { encoding: 'utf8', timeout: 120_000 })
+      : ctwindow(['run', yaml, '-q'], { timeout: 120_000 });
+    expect(r.error, 'the run hung').toBeUndefined();
+    expect(r.status).toBe(1); // nothing written: a failed job, with its manifest
+    const manifest = readFileSync(join(base, 'out', 'manifest.json'), 'utf8');
+    const m = JSON.parse(manifest);
+    expect(manifest.length).toBeLessThan(100_000);
+    expect(m.quarantine).toMatchObject({ file: 'quarantine.jsonl', count: 20_000, byStage: { read: 20_000 }, listed: 100 });
+    expect(m.quarantine.byReason).toEqual([{ reason: 'file not found', count: 20_000, example: expect.stringMatching(/empty\/1\.2\.0\/1\.2\.0\.1\/1\.2\.0\.1\.\d+\.dcm$/) }]);
+    expect(m.quarantined.map((q: { row: number }) => q.row)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+    expect(m.rows).toEqual({ data: 20_000, written: 0, repeated: 0, dropped: 0, quarantined: 20_000 });
+    const lines = readFileSync(join(base, 'out', 'quarantine.jsonl'), 'utf8').trim().split('\n');
+    expect(new Set(lines.map((l) => JSON.parse(l).row)).size).toBe(20_000);
+    if (timed) expect(Number(/peak-kb (\d+)/.exec(r.stderr)![1]) * 1024).toBeLessThan(512 * 1024 ** 2);
+  }, 150_000);
+});
+
 describe('line endings', () => {
   it('a CSV mixing CRLF and LF rows reads every row, in the counting pass and in the stream', async () => {
     const rows = ['StudyInstanceUID,SeriesInstanceUID,SOPInstanceUID,pe_present_on_image'];
