@@ -211,33 +211,41 @@ interface ResizeJob {
 }
 
 /**
+ * The output rows of a resize, in order: each with its two source rows' offsets (top, bottom),
+ * its vertical weight and the index of its first output value (`stride` values per pixel).
+ * Both resize loops below walk their rows through here; each owns its loop over the columns.
+ */
+function forEachRow(j: ResizeJob, stride: number, row: (top: number, bot: number, rf: number, o: number) => void): void {
+  const { cols, R } = j;
+  const step = j.X.lo.length * stride;
+  for (let r = 0; r < R.lo.length; r++) row(R.lo[r] * cols, R.hi[r] * cols, R.frac[r], r * step);
+}
+
+/**
  * uint8 × 3 channels, the common case: per output pixel the four source pixels' codes, three to
  * a word indexed by stored value (`packed`, one read each, as gatherU8C3 reads them); the
  * entries and the arithmetic only where they differ.
  */
 function resizeU8C3(out: Uint8Array, j: ResizeJob, packed: Uint32Array): void {
-  const { src, base, slot, table, cols, R } = j;
-  // The axes as locals: the hot loop reads typed arrays only.
-  const { lo: xlo, hi: xhi, frac: xf } = j.X;
-  const w = xlo.length;
-  let o = 0;
-  for (let r = 0; r < R.lo.length; r++) {
-    const top = R.lo[r] * cols;
-    const bot = R.hi[r] * cols;
-    const rf = R.frac[r];
-    for (let c = 0; c < w; c++, o += 3) {
+  forEachRow(j, 3, (top, bot, rf, o) => {
+    // The row's inputs as locals: the hot loop reads typed arrays only.
+    const { src, base, slot, table } = j;
+    const { lo: xlo, hi: xhi, frac: xf } = j.X;
+    const pk = packed;
+    const dst = out;
+    for (let c = 0; c < xlo.length; c++, o += 3) {
       const x0 = xlo[c];
       const x1 = xhi[c];
       const ka = src[top + x0] - base;
       const kb = src[top + x1] - base;
       const kd = src[bot + x0] - base;
       const ke = src[bot + x1] - base;
-      const pa = packed[ka];
-      const differ = (pa ^ packed[kb]) | (pa ^ packed[kd]) | (pa ^ packed[ke]);
+      const pa = pk[ka];
+      const differ = (pa ^ pk[kb]) | (pa ^ pk[kd]) | (pa ^ pk[ke]);
       if (differ === 0) {
-        out[o] = pa;
-        out[o + 1] = pa >>> 8;
-        out[o + 2] = pa >>> 16;
+        dst[o] = pa;
+        dst[o + 1] = pa >>> 8;
+        dst[o + 2] = pa >>> 16;
         continue;
       }
       const cf = xf[c];
@@ -245,24 +253,19 @@ function resizeU8C3(out: Uint8Array, j: ResizeJob, packed: Uint32Array): void {
       const b = slot[kb] * 3;
       const d = slot[kd] * 3;
       const e = slot[ke] * 3;
-      out[o] = differ & 0xff ? uint8Of(mix(table, a, b, d, e, cf, rf)) : pa;
-      out[o + 1] = differ & 0xff00 ? uint8Of(mix(table, a + 1, b + 1, d + 1, e + 1, cf, rf)) : pa >>> 8;
-      out[o + 2] = differ & 0xff0000 ? uint8Of(mix(table, a + 2, b + 2, d + 2, e + 2, cf, rf)) : pa >>> 16;
+      dst[o] = differ & 0xff ? uint8Of(mix(table, a, b, d, e, cf, rf)) : pa;
+      dst[o + 1] = differ & 0xff00 ? uint8Of(mix(table, a + 1, b + 1, d + 1, e + 1, cf, rf)) : pa >>> 8;
+      dst[o + 2] = differ & 0xff0000 ? uint8Of(mix(table, a + 2, b + 2, d + 2, e + 2, cf, rf)) : pa >>> 16;
     }
-  }
+  });
 }
 
 /** Any dtype and channel count; `put` stores a computed value, `copy` a code. */
 function resizeAny(C: number, j: ResizeJob, copy: (o: number, code: number) => void, put: (o: number, v: number) => void): void {
-  const { src, base, slot, table, codes, cols, R } = j;
-  const { lo: xlo, hi: xhi, frac: xf } = j.X;
-  const w = xlo.length;
-  let o = 0;
-  for (let r = 0; r < R.lo.length; r++) {
-    const top = R.lo[r] * cols;
-    const bot = R.hi[r] * cols;
-    const rf = R.frac[r];
-    for (let c = 0; c < w; c++) {
+  forEachRow(j, C, (top, bot, rf, o) => {
+    const { src, base, slot, table, codes } = j;
+    const { lo: xlo, hi: xhi, frac: xf } = j.X;
+    for (let c = 0; c < xlo.length; c++) {
       const cf = xf[c];
       const a = slot[src[top + xlo[c]] - base] * C;
       const b = slot[src[top + xhi[c]] - base] * C;
@@ -274,7 +277,7 @@ function resizeAny(C: number, j: ResizeJob, copy: (o: number, code: number) => v
         else put(o, mix(table, a + ch, b + ch, d + ch, e + ch, cf, rf));
       }
     }
-  }
+  });
 }
 
 /**
