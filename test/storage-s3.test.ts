@@ -164,7 +164,7 @@ print(json.dumps({"batches": batches(a) == batches(b), "n": len(batches(b)), "lo
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ batches: true, n: 6, loader: true, verify: [] });
   }, 120_000);
 
-  it('ctwindow run reads train.csv and the DICOM tree from s3:// (and writes there): the shards equal a local run; a missing object is quarantined by URL; 503s are retried; a 403 stops the run', async () => {
+  it('ctwindow run reads train.csv and the DICOM tree from s3:// (and writes there), probe/decode/window read it: the shards equal a local run; a missing object is quarantined by URL; 503s are retried; a 403 stops the run', async () => {
     const work = mkdtempSync(join(tmpdir(), 'ctw-s3-run-'));
     const ds = await generateDataset(join(work, 'data'), { exams: 3, slicesPerExam: 6, rows: 32, cols: 32, seed: 7 });
     const gone = ds.slices[4];
@@ -199,6 +199,22 @@ print(json.dumps({"batches": batches(a) == batches(b), "n": len(batches(b)), "lo
     expect(await verifyDataset(`s3://${BUCKET}/out/both`)).toEqual([]);
     const q = readFileSync(join(work, 'out-s3', 'quarantine.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(q.map((x) => x.reason)).toEqual([`file not found: s3://${BUCKET}/rsna/${rel}`]);
+    // probe, decode and window take s3:// objects and prefixes, and say the same as for the local files.
+    const objUrl = `s3://${BUCKET}/rsna/${ds.slices[0].path.slice(join(work, 'data').length + 1)}`;
+    const p = await cli(['probe', `s3://${BUCKET}/rsna/train`, '--json']);
+    expect(p.status, p.stderr).toBe(0);
+    const probed = JSON.parse(p.stdout);
+    expect(probed.summary.total).toBe(ds.slices.length - 1);
+    expect(probed.summary.decodable).toBe(ds.slices.length - 1);
+    for (const cmd of ['decode', 'window']) {
+      const extra = cmd === 'window' ? ['--strategy', 'lung'] : [];
+      const remote = await cli([cmd, objUrl, `s3://${BUCKET}/rsna/${rel}`, ...extra, '--out', join(work, `${cmd}-s3`)]);
+      const here = await cli([cmd, ds.slices[0].path, join(work, 'local', rel), ...extra, '--out', join(work, `${cmd}-local`)]);
+      expect(remote.stderr).toContain(`FAIL s3://${BUCKET}/rsna/${rel}: file not found`);
+      expect(remote.status).toBe(here.status);
+      const [a1] = readdirSync(join(work, `${cmd}-local`));
+      expect(readFileSync(join(work, `${cmd}-s3`, a1)).equals(readFileSync(join(work, `${cmd}-local`, a1))), `${cmd}: ${a1}`).toBe(true);
+    }
     fault.deny = true;
     const deniedYaml = await writePipeline(work, cfg(`s3://${BUCKET}/rsna/train.csv`, `s3://${BUCKET}/rsna/train`, 'out-denied'), 'denied.yaml');
     const denied = await run(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), 'run', deniedYaml, '-q'], { env: proxied, cwd: work });

@@ -12,7 +12,7 @@ import type { DicomImage } from '../types.js';
 import { TAGS, readGeometry, readIdentity, readImageAttributes, str } from './attributes.js';
 import { decoderFor, initCodecs } from './codecs/index.js';
 import type { FrameInfo, Samples } from './codecs/types.js';
-import { InputFileError, readRegularFileSync } from './read-file.js';
+import { InputFileError, readInputFile } from './read-file.js';
 import { DicomDecodeError, asDecodeError } from './errors.js';
 import { encapsulatedFrames } from './fragments.js';
 import { PIXEL_DATA, parseDicomBytes } from './parse.js';
@@ -64,7 +64,7 @@ export async function decodeDicom(bytes: Uint8Array, opts: DecodeOptions = {}): 
 export async function readDicomFile(path: string, opts: DecodeOptions = {}): Promise<DicomImage> {
   let bytes: Uint8Array;
   try {
-    bytes = readRegularFileSync(path);
+    bytes = await readInputFile(path);
   } catch (e) {
     throw new DicomDecodeError((e as InputFileError).reason ?? (e as Error).message, { file: path, kind: 'io' });
   }

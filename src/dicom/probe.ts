@@ -6,7 +6,8 @@
  *   const r = await probeFile('x.dcm');  // { decodable: false, reason: 'no Pixel Data (7FE0,0010)…', kind: 'no-pixel-data', … }
  */
 import { stat } from 'node:fs/promises';
-import { readRegularFileSync, type InputFileError } from './read-file.js';
+import { readInputFile, type InputFileError } from './read-file.js';
+import { isS3Url } from '../storage/s3.js';
 import { initCodecs } from './codecs/index.js';
 import { decodeDicomSync } from './decode.js';
 import { DicomDecodeError } from './errors.js';
@@ -73,9 +74,9 @@ export async function probeFile(path: string): Promise<ProbeResult> {
   await initCodecs();
   let bytes: Uint8Array;
   try {
-    bytes = readRegularFileSync(path);
+    bytes = await readInputFile(path);
   } catch (e) {
-    const size = await stat(path).then((s) => s.size, () => 0);
+    const size = isS3Url(path) ? 0 : await stat(path).then((s) => s.size, () => 0);
     return { file: path, size, decodable: false, reason: (e as InputFileError).reason ?? (e as Error).message, kind: 'io' };
   }
   return probeDicom(bytes, path);

@@ -11,6 +11,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { fileKind } from '../util/file-kind.js';
+import { isS3Url, s3GetUrl, type S3Error } from '../storage/s3.js';
 
 /** Largest input file read (2 GiB: a CT slice is well under 100 MiB; Node's Buffer limit). */
 export const MAX_INPUT_BYTES = 2 ** 31 - 1;
@@ -50,5 +51,21 @@ export function readRegularFileSync(path: string, alloc?: (size: number) => Uint
     throw new InputFileError(path, `cannot read (${code ?? (e as Error).message})`, code);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * An input file's bytes, local (readRegularFileSync's rules) or an `s3://bucket/key` object
+ * (one GET; refused past `maxBytes` before its body is read). Throws InputFileError in the same
+ * words for both ("file not found: s3://…").
+ */
+export async function readInputFile(path: string, maxBytes = MAX_INPUT_BYTES): Promise<Uint8Array> {
+  if (!isS3Url(path)) return readRegularFileSync(path, undefined, maxBytes);
+  try {
+    const b = await s3GetUrl(path, maxBytes);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const err = e as S3Error;
+    throw new InputFileError(path, err.code === 'ENOENT' ? 'file not found' : err.reason ?? err.message, err.code);
   }
 }

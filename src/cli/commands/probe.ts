@@ -5,6 +5,7 @@
  * @example ctwindow probe /data/dicom --json > probe.json
  */
 import type { Command } from 'commander';
+import { isS3Url, parseS3Url, s3List, s3UrlOf } from '../../storage/s3.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initCodecs, probeFile, type ProbeResult } from '../../dicom/index.js';
@@ -27,6 +28,14 @@ export interface ProbeSummary {
 export async function listFiles(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (p: string): Promise<void> => {
+    if (isS3Url(p)) {
+      // An object, or a prefix: every object under it, sorted.
+      if (p.endsWith('.dcm')) return void out.push(p);
+      const loc = parseS3Url(p);
+      const keys = (await s3List(loc)).map((o) => o.name).filter((n) => !n.split('/').some((part) => part.startsWith('.'))).sort();
+      for (const k of keys) out.push(s3UrlOf(loc, k));
+      return;
+    }
     const s = await stat(p);
     if (s.isDirectory()) {
       const names = (await readdir(p)).sort();
