@@ -283,4 +283,37 @@ print(json.dumps({"batches": batches(a) == batches(b), "n": len(batches(b)), "lo
     await same('out/killed');
     rmSync(work, { recursive: true, force: true });
   }, 180_000);
+
+  it('an https:// (here http://) folder, as a public bucket or a static server serves it, reads like the local one (Node, verify, Python)', async () => {
+    // A static server answering HEAD and single ranges with 206, as S3 website / GCS / nginx do.
+    const web = createServer((req, res) => {
+      const file = join(local, decodeURIComponent((req.url ?? '/').replace(/^\/ds\//, '')));
+      let body: Buffer;
+      try {
+        body = readFileSync(file);
+      } catch {
+        return void res.writeHead(404).end();
+      }
+      const m = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ''));
+      const part = m ? body.subarray(Number(m[1]), Number(m[2]) + 1) : body;
+      res.writeHead(m ? 206 : 200, { 'content-length': String(req.method === 'HEAD' ? body.length : part.length), 'accept-ranges': 'bytes' });
+      res.end(req.method === 'HEAD' ? undefined : part);
+    });
+    await new Promise<void>((ok) => web.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(web.address() as { port: number }).port}/ds`;
+    try {
+      const [a, b] = [await all(local), await all(url)];
+      expect(b.map((r) => Buffer.from(r.images).toString('base64'))).toEqual(a.map((r) => Buffer.from(r.images).toString('base64')));
+      expect(await verifyDataset(url)).toEqual([]);
+      await expect(all(`${url}/nowhere`)).rejects.toThrow(`${url}/nowhere/manifest.json: no manifest.json (not a ctwindow dataset, or its run did not finish)`);
+      const py = await run(PY, ['-c', `import json, sys, ctwindow_shards as c
+a = [[m["sop"], int(x.astype("int64").sum())] for x, l, m in c.iter_batches(sys.argv[1])]
+b = [[m["sop"], int(x.astype("int64").sum())] for x, l, m in c.iter_batches(sys.argv[2])]
+print(json.dumps({"same": a == b, "n": len(b), "verify": c.verify_dataset(sys.argv[2])}))`, local, url], { env: PY_ENV, cwd: PY_CWD });
+      expect(py.status, py.stderr).toBe(0);
+      expect(JSON.parse(py.stdout.trim())).toEqual({ same: true, n: 6, verify: [] });
+    } finally {
+      web.close();
+    }
+  }, 60_000);
 });

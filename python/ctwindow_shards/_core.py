@@ -97,6 +97,10 @@ def _is_s3(outdir):
     return isinstance(outdir, str) and outdir.startswith("s3://")
 
 
+def _is_http(outdir):
+    return isinstance(outdir, str) and (outdir.startswith("https://") or outdir.startswith("http://"))
+
+
 def _plain_name(name, where):
     """name when it is a plain file name inside the folder (no directory part, not . or ..)."""
     ok = isinstance(name, str) and 0 < len(name.encode("utf-8", "surrogatepass")) <= 255 and name not in (".", "..") and not any(c in name for c in "/\\\0")
@@ -114,6 +118,10 @@ def _open_in_folder(outdir, name, where=None):
         from ._s3 import open_object
 
         return open_object(outdir, name)
+    if _is_http(outdir):
+        from ._http import open_url
+
+        return open_url(outdir, name)
     path = os.path.join(outdir, name)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -151,7 +159,7 @@ def _count(d, k, where):
 
 def read_manifest(outdir):
     path = os.path.join(outdir, "manifest.json")
-    if not _is_s3(outdir) and not os.path.lexists(path):
+    if not (_is_s3(outdir) or _is_http(outdir)) and not os.path.lexists(path):
         raise ShardError(f"{path}: no manifest.json (not a ctwindow dataset, or its run did not finish)")
     m = _read_json(outdir, "manifest.json")
     if not isinstance(m, dict) or m.get("formatVersion") not in FORMAT_VERSIONS:

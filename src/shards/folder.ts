@@ -41,7 +41,58 @@ export function plainFileName(name: unknown, where: string): string {
 
 /** `<dir>/<name>` for messages and local opens: a path, or an s3:// URL when `dir` is one. */
 export function inFolder(dir: string, name: string): string {
+  if (isHttpUrl(dir)) return `${dir.replace(/\/+$/, '')}/${encodeURIComponent(name)}`;
   return isS3Url(dir) ? s3UrlOf(parseS3Url(dir), name) : join(dir, name);
+}
+
+/** A dataset folder served over HTTP(S) (a public bucket or a static server): read-only. */
+export const isHttpUrl = (s: string): boolean => /^https?:\/\//.test(s);
+
+/** One HTTP request with retries on 5xx and network errors (backoff 0.2, 0.4, 0.8, 1.6 s). */
+async function httpFetch(url: string, init: { method?: string; headers?: Record<string, string> }): Promise<Response> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (attempt) await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+    try {
+      const r = await fetch(url, init);
+      if (r.status < 500) return r;
+      last = new Error(`HTTP ${r.status}`);
+      await r.body?.cancel();
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw new DatasetFolderError(`${url}: ${(last as Error)?.message ?? last}`);
+}
+
+async function openHttp(dir: string, name: string): Promise<FolderFile> {
+  const url = inFolder(dir, name);
+  const head = await httpFetch(url, { method: 'HEAD' });
+  if (head.status === 404) throw Object.assign(new DatasetFolderError(`${url}: not found`), { code: 'ENOENT' });
+  if (!head.ok) throw new DatasetFolderError(`${url}: HTTP ${head.status}`);
+  const size = Number(head.headers.get('content-length'));
+  if (!Number.isSafeInteger(size) || size < 0) throw new DatasetFolderError(`${url}: the server gives no Content-Length`);
+  const get = async (offset: number, length: number): Promise<Buffer> => {
+    const n = Math.max(0, Math.min(length, size - offset));
+    if (n === 0) return Buffer.alloc(0);
+    const r = await httpFetch(url, { headers: { range: `bytes=${offset}-${offset + n - 1}` } });
+    if (r.status !== 206 && !(r.status === 200 && offset === 0 && n === size)) {
+      await r.body?.cancel();
+      throw new DatasetFolderError(`${url}: HTTP ${r.status} to a range request (the server must answer ranges with 206)`);
+    }
+    const buf = Buffer.from(await r.arrayBuffer());
+    if (buf.length !== n) throw new DatasetFolderError(`${url}: ${buf.length} bytes for a range of ${n}`);
+    return buf;
+  };
+  return {
+    path: url,
+    size,
+    read: get,
+    async *chunks(chunk = 8 << 20) {
+      for (let at = 0; at < size; at += chunk) yield await get(at, chunk);
+    },
+    close: async () => {},
+  };
 }
 
 /** One file of a dataset folder, open for reading: local, or an object in S3 read by ranged GETs. */
@@ -127,6 +178,7 @@ async function openS3(url: string, name: string): Promise<FolderFile> {
  */
 export async function openInFolder(dir: string, name: string): Promise<FolderFile> {
   plainFileName(name, dir);
+  if (isHttpUrl(dir)) return openHttp(dir, name);
   return isS3Url(dir) ? openS3(dir, name) : openLocal(dir, name);
 }
 

@@ -14,7 +14,7 @@ import { decodeFrameAt, decodePayload, MANIFEST, SHARD_EXT } from './format.js';
 import { readManifest, type Manifest, type ShardInfo } from './manifest.js';
 import { readShardIndex, type ShardIndex } from './shard-index.js';
 import { digestBytes, digestMismatch } from './digest.js';
-import { readInFolder } from './folder.js';
+import { isHttpUrl, readInFolder } from './folder.js';
 import { isS3Url } from '../storage/s3.js';
 
 export interface VerifyProblem {
@@ -145,7 +145,7 @@ export async function verifyDataset(dir: string): Promise<VerifyProblem[]> {
     }
   }
   // Shard files the manifest does not list (a local folder; an S3 prefix is not listed here).
-  for (const name of isS3Url(dir) ? [] : await readdir(dir)) {
+  for (const name of isS3Url(dir) || isHttpUrl(dir) ? [] : await readdir(dir)) {
     if (name.endsWith(SHARD_EXT) && !listed.has(name)) problems.push({ shard: name, message: 'shard file is not listed in manifest.json' });
   }
   return problems;
