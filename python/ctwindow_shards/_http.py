@@ -7,6 +7,7 @@ import urllib.parse
 import urllib.request
 
 from ._core import ShardError
+from ._ranged import RangedObject
 
 
 def _request(url, method="GET", headers=None):
@@ -27,7 +28,7 @@ def _request(url, method="GET", headers=None):
     raise ShardError(f"{url}: {last}")
 
 
-class HttpObject:
+class HttpObject(RangedObject):
     """A read-only file over one URL: read(n) / seek / tell / fetch by Range GETs; `size` from a HEAD."""
 
     def __init__(self, url):
@@ -49,31 +50,6 @@ class HttpObject:
         if len(data) != end - offset:
             raise ShardError(f"{self.url}: {len(data)} bytes for a range of {end - offset}")
         return data
-
-    def read(self, n=-1):
-        n = self.size - self.pos if n is None or n < 0 else n
-        data = self.fetch(self.pos, n)
-        self.pos += len(data)
-        return data
-
-    def seek(self, pos, whence=0):
-        self.pos = pos if whence == 0 else self.pos + pos if whence == 1 else self.size + pos
-        return self.pos
-
-    def tell(self):
-        return self.pos
-
-    def __len__(self):
-        return self.size
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def open_url(base, name):

@@ -6,6 +6,7 @@ addressing. Objects are read by ranged GETs: one per record for the loaders."""
 import os
 
 from ._core import ShardError
+from ._ranged import RangedObject
 
 _client = None
 _client_pid = None
@@ -48,7 +49,7 @@ def _explain(url, e):
     return ShardError(f"{url}: {code or type(e).__name__}{f' (HTTP {status})' if status else ''}: {e}")
 
 
-class S3Object:
+class S3Object(RangedObject):
     """A read-only file over one object: read(n) / seek / tell by ranged GETs; `size` from a HEAD."""
 
     def __init__(self, bucket, key):
@@ -71,31 +72,6 @@ class S3Object:
             return body.read()
         except Exception as e:
             raise _explain(self.url, e) from None
-
-    def read(self, n=-1):
-        n = self.size - self.pos if n is None or n < 0 else n
-        data = self.fetch(self.pos, n)
-        self.pos += len(data)
-        return data
-
-    def seek(self, pos, whence=0):
-        self.pos = pos if whence == 0 else self.pos + pos if whence == 1 else self.size + pos
-        return self.pos
-
-    def tell(self):
-        return self.pos
-
-    def __len__(self):
-        return self.size
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def open_object(url, name):

@@ -22,7 +22,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { join } from 'node:path';
 import type { Quarantine } from '../types.js';
 import { tmpPathFor } from '../shards/atomic.js';
-import { reasonKind, type QuarantineGroup } from './quarantine.js';
+import { exampleOf, reasonKind, type QuarantineGroup } from './quarantine.js';
 
 export const QUARANTINE_FILE = 'quarantine.jsonl';
 /** Records listed in manifest.json itself (the first by CSV line); the log has them all. */
@@ -87,7 +87,7 @@ export class QuarantineLog {
     const reason = reasonKind(q);
     const g = this.groups.get(reason);
     if (g) g.count++;
-    else if (this.groups.size < MAX_REASONS) this.groups.set(reason, { reason, count: 1, example: q.path ?? (q.row !== undefined ? `CSV line ${q.row}` : q.reason) });
+    else if (this.groups.size < MAX_REASONS) this.groups.set(reason, { reason, count: 1, example: exampleOf(q) });
     else this.other++;
     // The first EXAMPLES by CSV line: a sorted list, cut when it doubles (bounded, deterministic).
     this.examples.push(q);

@@ -25,13 +25,18 @@ export function reasonKind(q: Quarantine): string {
   return r.replace(/:\s*<file>$/, '').trim();
 }
 
+/** How a group's first record is shown: its file, or its CSV line. */
+export function exampleOf(q: Quarantine): string {
+  return q.path ?? (q.row !== undefined ? `CSV line ${q.row}` : q.reason);
+}
+
 export function groupQuarantine(qs: Quarantine[]): QuarantineGroup[] {
   const groups = new Map<string, QuarantineGroup>();
   for (const q of qs) {
     const reason = reasonKind(q);
     const g = groups.get(reason);
     if (g) g.count++;
-    else groups.set(reason, { reason, count: 1, example: q.path ?? (q.row !== undefined ? `CSV line ${q.row}` : q.reason) });
+    else groups.set(reason, { reason, count: 1, example: exampleOf(q) });
   }
   return [...groups.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 }

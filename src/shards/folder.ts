@@ -84,15 +84,7 @@ async function openHttp(dir: string, name: string): Promise<FolderFile> {
     if (buf.length !== n) throw new DatasetFolderError(`${url}: ${buf.length} bytes for a range of ${n}`);
     return buf;
   };
-  return {
-    path: url,
-    size,
-    read: get,
-    async *chunks(chunk = 8 << 20) {
-      for (let at = 0; at < size; at += chunk) yield await get(at, chunk);
-    },
-    close: async () => {},
-  };
+  return rangedFile(url, size, get);
 }
 
 /** One file of a dataset folder, open for reading: local, or an object in S3 read by ranged GETs. */
@@ -147,6 +139,19 @@ async function openLocal(dir: string, name: string): Promise<FolderFile> {
   };
 }
 
+/** A remote file whose bytes come by range (S3, HTTP): `get(offset, length)` is one request. */
+function rangedFile(path: string, size: number, get: (offset: number, length: number) => Promise<Buffer>): FolderFile {
+  return {
+    path,
+    size,
+    read: get,
+    async *chunks(chunk = 8 << 20) {
+      for (let at = 0; at < size; at += chunk) yield await get(at, chunk);
+    },
+    close: async () => {},
+  };
+}
+
 async function openS3(url: string, name: string): Promise<FolderFile> {
   const loc = parseS3Url(url);
   let size: number;
@@ -160,15 +165,7 @@ async function openS3(url: string, name: string): Promise<FolderFile> {
     s3Get(loc, name, { offset, length: Math.max(0, Math.min(length, size - offset)) }).catch((e) => {
       throw Object.assign(new DatasetFolderError((e as Error).message), { code: (e as S3Error).code });
     });
-  return {
-    path,
-    size,
-    read: get,
-    async *chunks(chunk = 8 << 20) {
-      for (let at = 0; at < size; at += chunk) yield await get(at, chunk);
-    },
-    close: async () => {},
-  };
+  return rangedFile(path, size, get);
 }
 
 /**

@@ -80,19 +80,7 @@ export async function s3Stream(url: string): Promise<NodeJS.ReadableStream & imp
 /** An object's bytes from its full URL (s3://bucket/key); an object over `maxBytes` is refused before its body is read. */
 export async function s3GetUrl(url: string, maxBytes = Infinity): Promise<Buffer> {
   const { bucket, prefix: key } = parseS3Url(url);
-  let r;
-  try {
-    r = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  } catch (e) {
-    throw explain(url, e);
-  }
-  const size = Number(r.ContentLength ?? 0);
-  if (size > maxBytes) {
-    (r.Body as unknown as { destroy?: () => void }).destroy?.();
-    throw new S3Error(url, `file too large (${size} bytes, at most ${maxBytes})`, 'EFBIG');
-  }
-  const bytes = await r.Body!.transformToByteArray();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return getObject(bucket, key, url, undefined, maxBytes);
 }
 
 /** Whether the bucket exists and answers these credentials (a run's dicomRoot): throws S3Error otherwise. */
@@ -119,14 +107,27 @@ export async function s3Head(loc: S3Location, name: string): Promise<{ size: num
 /** The object's bytes, or `length` bytes from `offset` (one ranged GET). */
 export async function s3Get(loc: S3Location, name: string, range?: { offset: number; length: number }): Promise<Buffer> {
   if (range && range.length === 0) return Buffer.alloc(0);
+  return getObject(loc.bucket, keyOf(loc, name), s3UrlOf(loc, name), range);
+}
+
+/** One GET (ranged when `range` is given); an object over `maxBytes` is refused before its body is read. */
+async function getObject(bucket: string, key: string, url: string, range?: { offset: number; length: number }, maxBytes = Infinity): Promise<Buffer> {
+  let r;
   try {
-    const r = await s3Client().send(
-      new GetObjectCommand({ Bucket: loc.bucket, Key: keyOf(loc, name), ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}) }),
-    );
+    r = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}) }));
+  } catch (e) {
+    throw explain(url, e);
+  }
+  const size = Number(r.ContentLength ?? 0);
+  if (size > maxBytes) {
+    (r.Body as unknown as { destroy?: () => void }).destroy?.();
+    throw new S3Error(url, `file too large (${size} bytes, at most ${maxBytes})`, 'EFBIG');
+  }
+  try {
     const bytes = await r.Body!.transformToByteArray();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   } catch (e) {
-    throw explain(s3UrlOf(loc, name), e);
+    throw explain(url, e);
   }
 }
 
