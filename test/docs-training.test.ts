@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PY, PY_CWD, PY_ENV, REPO } from './helpers/shared.js';
+import { PY, PY_CWD, PY_ENV, REPO, runAsync } from './helpers/shared.js';
 import { readManifest, writeSyntheticDataset } from '../src/shards/index.js';
 
 const DOC = readFileSync(join(REPO, 'docs', 'training.md'), 'utf8');
@@ -38,12 +38,12 @@ describe('docs/training.md, as written', () => {
     for (const b of blocks) expect(b[1], `an untested \`\`\`${b[2]} block in docs/training.md`).toBeTruthy();
   });
 
-  it.skipIf(!hasTorch && !process.env.CI)('the PyTorch DDP loop with ShardLoader trains two epochs and checkpoints the loader state', () => {
+  it.skipIf(!hasTorch && !process.env.CI)('the PyTorch DDP loop with ShardLoader trains two epochs and checkpoints the loader state', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctw-docs-ddp-'));
     const file = join(dir, 'train.py');
     writeFileSync(file, snippet('ddp'));
     const ckpt = join(dir, 'ckpt');
-    const r = spawnSync(PY, [file, data, ckpt], { encoding: 'utf8', env: PY_ENV, cwd: dir, timeout: 240_000 });
+    const r = await runAsync(PY, [file, data, ckpt], { env: PY_ENV, cwd: dir, timeout: 240_000 });
     expect(r.status, r.stderr).toBe(0);
     const steps = Math.ceil(Math.ceil(total / 4) / 2);
     for (const rank of [0, 1]) {
@@ -53,11 +53,11 @@ describe('docs/training.md, as written', () => {
   }, 240_000);
 
   for (const name of ['iter-batches', 'shard-dataset', 'torch-dataset', 'custom-loader', 'checkpoint']) {
-    it.skipIf(!hasTorch && !process.env.CI)(`the Python snippet "${name}" runs`, () => {
+    it.skipIf(!hasTorch && !process.env.CI)(`the Python snippet "${name}" runs`, async () => {
       const dir = mkdtempSync(join(tmpdir(), `ctw-docs-${name}-`));
       const file = join(dir, 'snippet.py');
       writeFileSync(file, snippet(name).replaceAll('"out/"', JSON.stringify(data)));
-      const r = spawnSync(PY, [file], { encoding: 'utf8', env: PY_ENV, cwd: dir, timeout: 120_000 });
+      const r = await runAsync(PY, [file], { env: PY_ENV, cwd: dir, timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
     }, 120_000);
   }

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PY, PY_CWD, PY_ENV, REPO } from './helpers/shared.js';
+import { PY, PY_CWD, PY_ENV, REPO, runAsync } from './helpers/shared.js';
 import { readManifest, writeSyntheticDataset } from '../src/shards/index.js';
 
 const hasTorch = spawnSync(PY, ['-c', 'import torch, ctwindow_shards'], { encoding: 'utf8', env: PY_ENV, cwd: PY_CWD }).status === 0;
@@ -28,8 +28,8 @@ beforeAll(async () => {
 });
 
 describe.skipIf(!hasTorch && !process.env.CI)('ShardLoader', () => {
-  it('resumes exactly for any num_workers and stop point; reshuffles with persistent workers; NCHW float; validates arguments', () => {
-    const r = spawnSync(PY, [script('loader_checks.py'), data], { encoding: 'utf8', env: PY_ENV, cwd: PY_CWD, timeout: 240_000 });
+  it('resumes exactly for any num_workers and stop point; reshuffles with persistent workers; NCHW float; validates arguments', async () => {
+    const r = await runAsync(PY, [script('loader_checks.py'), data], { env: PY_ENV, cwd: PY_CWD, timeout: 240_000 });
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(s.slices).toBe(total);
@@ -41,15 +41,15 @@ describe.skipIf(!hasTorch && !process.env.CI)('ShardLoader', () => {
     expect(s.verify).toMatch(/^train-00000\.ctws: crc32c [0-9a-f]{8} does not match the index's [0-9a-f]{8}$/);
   }, 240_000);
 
-  it('a 2-rank gloo DDP job with 2 workers per rank, killed with SIGKILL mid-epoch, resumes to the same slices in the same order', () => {
+  it('a 2-rank gloo DDP job with 2 workers per rank, killed with SIGKILL mid-epoch, resumes to the same slices in the same order', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ctw-ddp-'));
-    const run = (...args: string[]) => spawnSync(PY, [script('ddp_resume.py'), data, out, ...args], { encoding: 'utf8', env: PY_ENV, cwd: PY_CWD, timeout: 180_000 });
-    const full = run('full');
+    const run = (...args: string[]) => runAsync(PY, [script('ddp_resume.py'), data, out, ...args], { env: PY_ENV, cwd: PY_CWD, timeout: 180_000 });
+    const full = await run('full');
     expect(full.status, full.stderr).toBe(0);
-    const killed = run('kill', '3');
+    const killed = await run('kill', '3');
     expect(killed.status).not.toBe(0); // rank 0 died by SIGKILL: the job failed
     expect(existsSync(join(out, 'kill-0.json'))).toBe(false);
-    const resumed = run('resume');
+    const resumed = await run('resume');
     expect(resumed.status, resumed.stderr).toBe(0);
     const read = (f: string) => JSON.parse(readFileSync(join(out, f), 'utf8')) as { seen: [string, boolean][]; steps: number; len: number };
     const f = [read('full-0.json'), read('full-1.json')];

@@ -17,7 +17,7 @@ import { readRecords, verifyDataset, writeSyntheticDataset, type DecodedRecord }
 import { generateDataset } from '../src/fixtures/index.js';
 import { shardBytes, writePipeline } from './helpers/pipeline.js';
 import { s3Client, s3Get, s3List } from '../src/storage/s3.js';
-import { ctwindow, PY, PY_CWD, PY_ENV, REPO } from './helpers/shared.js';
+import { PY, PY_CWD, PY_ENV, REPO, runAsync } from './helpers/shared.js';
 
 let server: S3rver;
 let proxy: Server;
@@ -38,20 +38,7 @@ async function upload(dir: string, prefix: string, edit: (name: string, b: Buffe
 }
 
 /** A child process, awaited without blocking this process: the S3 server runs here. */
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), 120_000);
-    p.on('close', (status) => {
-      clearTimeout(t);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const run = (cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) => runAsync(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, timeout: 120_000 });
 const cli = (args: string[]) => run(process.execPath, [join(REPO, 'bin', 'ctwindow.js'), ...args], { env });
 
 async function all(dir: string): Promise<DecodedRecord[]> {
@@ -136,7 +123,7 @@ print(sum(len(l) for _, l, _ in c.iter_batches(sys.argv[1])))`, `s3://${BUCKET}/
     expect(v.stderr).toBe(''); // no SDK notices on the terminal
     const i = await cli(['inspect', `s3://${BUCKET}/datasets/a`, '--json']);
     expect(i.status, i.stderr).toBe(0);
-    expect(JSON.parse(i.stdout)).toEqual(JSON.parse(ctwindow(['inspect', local, '--json']).stdout));
+    expect(JSON.parse(i.stdout)).toEqual(JSON.parse((await cli(['inspect', local, '--json'])).stdout));
   });
 
   it('a missing object is an error naming its URL; a flipped byte is caught by verify', async () => {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const candidate = process.env.CTWINDOW_SHARED ?? resolve(REPO, '..', 'shared');
@@ -46,3 +46,23 @@ export const PY = process.env.CTW_PYTHON || PYTHON;
 export const PY_ENV: NodeJS.ProcessEnv = process.env.CTW_PYTHON ? { ...process.env } : { ...process.env, PYTHONPATH: join(REPO, 'python') };
 /** A neutral working directory for Python children (not the repository: the package must come from its install). */
 export const PY_CWD = tmpdir();
+
+/**
+ * A child process awaited without blocking this test worker (a long spawnSync starves vitest's
+ * RPC and fails the run with "Timeout calling onTaskUpdate"; servers a test runs in-process
+ * need the event loop too). Killed after `timeout` ms.
+ */
+export function runAsync(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {}): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeout ?? 300_000);
+    p.on('close', (status, signal) => {
+      clearTimeout(t);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
